@@ -1,0 +1,125 @@
+// swift-tools-version: 6.1
+import PackageDescription
+
+/// Settings every target shares: Swift 6 language mode with complete concurrency checking is the default of
+/// tools-version 6; these add the upcoming features the style guide asks for.
+let swiftSettings: [SwiftSetting] = [
+    .enableUpcomingFeature("ExistentialAny"),
+    .enableUpcomingFeature("MemberImportVisibility"),
+]
+
+let package = Package(
+    name: "onboard",
+    platforms: [.macOS(.v14)],
+    products: [
+        .executable(name: "onboard", targets: ["onboard"]),
+        .executable(name: "telegent-sim", targets: ["telegent-sim"]),
+        .library(name: "OnboardCore", targets: ["OnboardCore"]),
+        .library(name: "TelegentSimulator", targets: ["TelegentSimulator"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
+        .package(url: "https://github.com/swift-server/async-http-client", from: "1.37.0"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
+        .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
+    ],
+    targets: [
+        // The engine: workflow definitions, templates, the run state machine, retry policy, rate limiter,
+        // manifests, and the two protocols (store, transport) through which it reaches the outside world.
+        .target(
+            name: "OnboardCore",
+            dependencies: [
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Yams", package: "Yams"),
+                // SHA-256 for digests of definitions, inputs and requests (Foundation has none on Linux).
+                .product(name: "Crypto", package: "swift-crypto"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        // The SQLite checkpoint store (GRDB, WAL); the schema's home is the top-level migrations/ folder.
+        .target(
+            name: "OnboardSQLite",
+            dependencies: [
+                "OnboardCore",
+                .product(name: "GRDB", package: "GRDB.swift"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        // HTTP transport to the Telegent API: token cache per endpoint path, error classification.
+        .target(
+            name: "TelegentClient",
+            dependencies: [
+                "OnboardCore",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        // The Telegent API simulator as a library, so tests and `onboard demo` run it in-process.
+        .target(
+            name: "TelegentSimulator",
+            dependencies: [
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Yams", package: "Yams"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        // The `onboard` commands, as a library so tests can drive them in-process.
+        .target(
+            name: "OnboardCLI",
+            dependencies: [
+                "OnboardCore", "OnboardSQLite", "TelegentClient", "TelegentSimulator",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .executableTarget(name: "onboard", dependencies: ["OnboardCLI"], swiftSettings: swiftSettings),
+        .executableTarget(
+            name: "telegent-sim",
+            dependencies: [
+                "TelegentSimulator",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Hummingbird", package: "hummingbird"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        // Benchmarks (issue figures are measured here, never by timed assertions in tests).
+        .executableTarget(
+            name: "onboard-bench",
+            dependencies: [
+                "OnboardCLI", "OnboardCore", "OnboardSQLite", "TelegentClient", "TelegentSimulator",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(name: "OnboardCoreTests", dependencies: ["OnboardCore"], swiftSettings: swiftSettings),
+        .testTarget(
+            name: "OnboardSQLiteTests",
+            dependencies: ["OnboardSQLite", "OnboardCore", .product(name: "GRDB", package: "GRDB.swift")],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "TelegentSimulatorTests",
+            dependencies: [
+                "TelegentSimulator",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "Hummingbird", package: "hummingbird"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "OnboardTests",
+            dependencies: [
+                "OnboardCLI", "OnboardCore", "OnboardSQLite", "TelegentClient", "TelegentSimulator",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+    ]
+)
