@@ -140,6 +140,8 @@ public enum AttemptOutcome: String, Sendable, Codable, CaseIterable {
     case noAnswer = "no_answer"
     /// Abandoned before an answer (shutdown); treated like `noAnswer`.
     case abandoned
+    /// Was in doubt; a person said (`onboard resolve --not-happened`) that it had no effect.
+    case resolvedNotHappened = "resolved_not_happened"
 }
 
 /// One request, written **before** it is sent; the outcome is filled in when known.
@@ -182,6 +184,16 @@ public struct AttemptRecord: Sendable, Hashable, Codable {
 
     /// Sent, and nothing is known of what happened.
     public var isInDoubt: Bool { outcome == nil || outcome == .noAnswer || outcome == .abandoned }
+
+    /// The request may have had its effect: no answer, an answer of 500/502/504, a 409, or a success whose
+    /// outputs were never committed. A create step looks before it sends again after such an attempt.
+    public var mayHaveTakenEffect: Bool {
+        switch outcome {
+        case nil, .noAnswer?, .abandoned?, .succeeded?: return true
+        case .httpError?: return [409, 500, 502, 504].contains(statusCode ?? 0)
+        case .resolvedNotHappened?: return false
+        }
+    }
 }
 
 /// An output value that at most one run may hold (a purchased phone number), so that two items reconciling

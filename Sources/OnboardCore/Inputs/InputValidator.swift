@@ -1,0 +1,102 @@
+import Foundation
+
+/// Checks one run's inputs against its workflow's `inputs:` and `rules:`, collecting every problem.
+public enum InputValidator {
+    /// Applies defaults to `value` and validates it. `document` locates problems (file and line); `item` names
+    /// the batch item. Returns the inputs with defaults, or throws every problem at once.
+    public static func prepare(
+        _ value: JSONValue, definition: WorkflowDefinition, environment: [String: String],
+        document: YAMLDocument?, pathPrefix: String = "", item: String? = nil, file: String
+    ) throws(DiagnosticList) -> RunInputs {
+        var problems: [Diagnostic] = []
+        func report(_ path: String, _ message: String) {
+            let fullPath = join(pathPrefix, path)
+            problems.append(
+                Diagnostic(
+                    file: document?.file ?? file, line: document?.line(of: fullPath), field: path, item: item,
+                    message: message))
+        }
+        var inputs = value.objectValue == nil ? JSONValue.object([:]) : value
+        let declared = Set(definition.inputs.map(\.path))
+        for leaf in inputs.leafPaths() where !leaf.isEmpty && !declared.contains(leaf) {
+            if !declared.contains(where: { $0.hasPrefix(leaf + ".") }) {
+                let suggestion = declared.min { distance($0, leaf) < distance($1, leaf) }
+                let hint = suggestion.map { distance($0, leaf) <= 3 ? " (did you mean '\($0)'?)" : "" } ?? ""
+                report(leaf, "unknown input field\(hint)")
+            }
+        }
+        for field in definition.inputs {
+            let current = inputs.value(atPath: field.path)
+            if current == nil || current == .null {
+                if let defaultValue = field.defaultValue {
+                    inputs.set(defaultValue, atPath: field.path)
+                } else if field.isRequired {
+                    report(field.path, "is required" + (field.description.map { " (\($0))" } ?? ""))
+                }
+            }
+        }
+        let resolved: JSONValue
+        do {
+            resolved = try RunInputs(raw: inputs).resolved(in: environment, file: document?.file ?? file)
+        } catch {
+            for diagnostic in error.diagnostics {
+                report(diagnostic.field ?? "", diagnostic.message)
+            }
+            throw DiagnosticList(problems)
+        }
+        for field in definition.inputs {
+            guard let current = resolved.value(atPath: field.path), current != .null else { continue }
+            if let message = check(current, against: field) { report(field.path, message) }
+        }
+        if problems.isEmpty {
+            let scope = JSONScope(["inputs": resolved])
+            for rule in definition.rules where !rule.check.evaluate(in: scope).isTruthy {
+                report(rule.field, rule.message)
+            }
+        }
+        if !problems.isEmpty { throw DiagnosticList(problems) }
+        return RunInputs(raw: inputs)
+    }
+
+    /// Why `value` does not fit `field`, or nil. Never quotes a secret.
+    static func check(_ value: JSONValue, against field: InputField) -> String? {
+        let shown: (String) -> String = { field.isSecret ? "" : " ('\($0)')" }
+        switch field.kind {
+        case .bool:
+            guard case .bool = value else { return "must be true or false" }
+            return nil
+        case .int:
+            guard case .int = value else { return "must be a whole number" }
+            return nil
+        case .string:
+            guard let text = value.stringValue, value.arrayValue == nil else { return "must be text" }
+            if let allowed = field.allowed, !allowed.contains(text) {
+                return "\(text.isEmpty ? "empty" : "'\(text)'") is not one of: \(allowed.joined(separator: ", "))"
+            }
+            guard let format = field.format else { return nil }
+            switch format {
+            case .email:
+                if (try? /^[^@\s]+@[^@\s]+\.[^@\s]+$/.wholeMatch(in: text)) == nil {
+                    return "not an email address\(shown(text))"
+                }
+            case .e164:
+                if (try? /^\+[1-9][0-9]{7,14}$/.wholeMatch(in: text)) == nil {
+                    return "not an E.164 phone number like +13105559999\(shown(text))"
+                }
+            case .areaCode:
+                if (try? /^([0-9]{3})?$/.wholeMatch(in: text)) == nil {
+                    return "an area code is 3 digits (or empty for any)\(shown(text))"
+                }
+            case .zipCode:
+                if (try? /^([0-9]{5})?$/.wholeMatch(in: text)) == nil {
+                    return "a US zip code is 5 digits (or empty for any)\(shown(text))"
+                }
+            case .url:
+                guard let url = URL(string: text), ["http", "https"].contains(url.scheme?.lowercased() ?? ""),
+                    url.host?.isEmpty == false
+                else { return "not an http(s) URL\(shown(text))" }
+            }
+            return nil
+        }
+    }
+}

@@ -1,0 +1,110 @@
+import Foundation
+
+/// The inputs of one run, as written: `${env.NAME}` references unresolved and inline secrets present. This value
+/// lives in memory only; what is stored is `stored` (secrets redacted), and what is sent is `resolved(in:)`.
+public struct RunInputs: Sendable, Hashable {
+    /// With the workflow's defaults applied.
+    public var raw: JSONValue
+
+    public init(raw: JSONValue) { self.raw = raw }
+
+    /// The form written to the database and shown to people: every secret field that is not a bare
+    /// `${env.NAME}` reference is replaced by `<redacted>`.
+    public func stored(for definition: WorkflowDefinition) -> JSONValue {
+        var value = raw
+        for field in definition.inputs where field.isSecret {
+            guard let current = value.value(atPath: field.path) else { continue }
+            if case .string(let text) = current, EnvironmentReference.isBareReference(text) { continue }
+            value.set(.string("<redacted>"), atPath: field.path)
+        }
+        return value
+    }
+
+    /// The digest pinned to a run: of the stored form, so it never depends on a secret's value.
+    public func digest(for definition: WorkflowDefinition) -> String {
+        sha256Hex(stored(for: definition).canonicalData())
+    }
+
+    /// Substitutes every `${env.NAME}`; throws `DiagnosticList` naming each variable that is not set.
+    public func resolved(in environment: [String: String], file: String = "input") throws(DiagnosticList) -> JSONValue {
+        var missing: [Diagnostic] = []
+        let value = EnvironmentReference.substitute(in: raw, path: "", environment: environment) { path, name in
+            missing.append(
+                Diagnostic(
+                    file: file, line: nil, field: path,
+                    message: "environment variable \(name) is not set (the input refers to ${env.\(name)})"))
+        }
+        if !missing.isEmpty { throw DiagnosticList(missing) }
+        return value
+    }
+}
+
+/// `${env.NAME}` references inside input values.
+public enum EnvironmentReference {
+    static var pattern: Regex<(Substring, Substring)> { /\$\{\s*env\.([A-Za-z_][A-Za-z0-9_]*)\s*\}/ }
+
+    /// `"${env.NAME}"` and nothing else.
+    public static func isBareReference(_ text: String) -> Bool {
+        (try? pattern.wholeMatch(in: text.trimmingCharacters(in: .whitespaces))) != nil
+    }
+
+    /// Names referred to in `text`.
+    public static func names(in text: String) -> [String] {
+        text.matches(of: pattern).map { String($0.output.1) }
+    }
+
+    static func substitute(
+        in value: JSONValue, path: String, environment: [String: String], missing: (String, String) -> Void
+    ) -> JSONValue {
+        switch value {
+        case .string(let text):
+            guard text.contains("${") else { return value }
+            var result = text
+            for name in names(in: text) {
+                guard let replacement = environment[name] else {
+                    missing(path, name)
+                    continue
+                }
+                result = result.replacingOccurrences(
+                    of: "${env.\(name)}", with: replacement)
+            }
+            return .string(result)
+        case .array(let items):
+            return .array(
+                items.enumerated().map {
+                    substitute(in: $1, path: join(path, String($0)), environment: environment, missing: missing)
+                })
+        case .object(let object):
+            return .object(
+                object.reduce(into: [:]) { result, pair in
+                    result[pair.key] = substitute(
+                        in: pair.value, path: join(path, pair.key), environment: environment, missing: missing)
+                })
+        default:
+            return value
+        }
+    }
+}
+
+extension JSONValue {
+    /// Sets the value at a dotted path, creating objects on the way.
+    public mutating func set(_ newValue: JSONValue, atPath path: String) {
+        let components = path.split(separator: ".").map(String.init)
+        self = Self.setting(newValue, in: self, components[...])
+    }
+
+    private static func setting(_ newValue: JSONValue, in value: JSONValue, _ components: ArraySlice<String>)
+        -> JSONValue
+    {
+        guard let first = components.first else { return newValue }
+        var object = value.objectValue ?? [:]
+        object[first] = setting(newValue, in: object[first] ?? .null, components.dropFirst())
+        return .object(object)
+    }
+
+    /// Every leaf path of an object tree (`subscriber.email`), for unknown-field checks.
+    public func leafPaths(prefix: String = "") -> [String] {
+        guard case .object(let object) = self, !object.isEmpty else { return [prefix] }
+        return object.keys.sorted().flatMap { object[$0]!.leafPaths(prefix: join(prefix, $0)) }
+    }
+}

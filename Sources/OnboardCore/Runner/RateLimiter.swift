@@ -1,0 +1,122 @@
+import Foundation
+
+/// The one rate limiter of a process: every request, token calls and batch items together, passes through it.
+///
+/// It keeps the send times of the last `limit` requests and lets a request leave only when the one `limit` places
+/// before it left at least `window` ago. So no `window`-long span ever holds more than `limit` requests, from a
+/// cold start on, whether the server counts a fixed or a sliding window; and a steady stream runs at
+/// `limit / window`. The window is the API's minute plus a small margin for clock and network jitter.
+///
+/// ```swift
+/// let limiter = RateLimiter(limit: 50)
+/// try await limiter.acquire()   // then send
+/// ```
+///
+/// A 429 calls `pause(for:)`: nobody sends until the server's `Retry-After` has passed.
+public actor RateLimiter {
+    public nonisolated let limit: Int
+    public nonisolated let window: Duration
+    private let clock = ContinuousClock()
+    /// Reserved send times, oldest first; at most `limit` of them.
+    private var reservations: [ContinuousClock.Instant] = []
+    private var head = 0
+    private var pausedUntil: ContinuousClock.Instant?
+    /// Requests waiting for their turn right now (shown as "waiting on the rate limit").
+    public private(set) var waiting = 0
+    /// Requests let through since creation.
+    public private(set) var granted = 0
+
+    /// - Parameters:
+    ///   - limit: requests per window (the API's standard tier is 50 per minute).
+    ///   - window: the API's window plus a margin (default 61 s for a 60-s window).
+    public init(limit: Int, window: Duration = .seconds(61)) {
+        precondition(limit > 0, "a rate limit must allow at least one request")
+        self.limit = limit
+        self.window = window
+    }
+
+    /// Waits until a request may leave. Throws `CancellationError` when the task is cancelled while waiting.
+    public func acquire() async throws {
+        let slot = reserve()
+        waiting += 1
+        defer { waiting -= 1 }
+        var wakeAt = slot
+        while true {
+            if wakeAt > clock.now { try await clock.sleep(until: wakeAt) }
+            // A 429 may have paused everyone while this request slept.
+            guard let pause = pausedUntil, pause > clock.now else { break }
+            wakeAt = pause
+        }
+        granted += 1
+    }
+
+    /// Stops every request until `seconds` from now (a 429's `Retry-After`).
+    public func pause(for seconds: Double) {
+        let until = clock.now.advanced(by: .milliseconds(Int64(max(seconds, 0) * 1000)))
+        if pausedUntil.map({ until > $0 }) ?? true { pausedUntil = until }
+        // Requests already given a later slot will really leave after the pause: record that, so the window
+        // arithmetic stays true.
+        let now = clock.now
+        for index in reservations.indices where reservations[index] > now && reservations[index] < until {
+            reservations[index] = until
+        }
+    }
+
+    /// The reserved times are a ring of `limit` entries; `head` is the oldest once the ring is full.
+    private func reserve() -> ContinuousClock.Instant {
+        let now = clock.now
+        var slot = now
+        if reservations.count == limit {
+            slot = max(slot, reservations[head].advanced(by: window))
+        }
+        if let pause = pausedUntil, pause > slot { slot = pause }
+        if let last = newest, last > slot { slot = last }
+        if reservations.count < limit {
+            reservations.append(slot)
+        } else {
+            reservations[head] = slot
+            head = (head + 1) % limit
+        }
+        return slot
+    }
+
+    private var newest: ContinuousClock.Instant? {
+        guard !reservations.isEmpty else { return nil }
+        return reservations.count < limit ? reservations.last : reservations[(head + limit - 1) % limit]
+    }
+}
+
+/// A rate as users write it: `50`, `50/min`, `50/m`, `2/s`, or `off`.
+public struct RateSpec: Sendable, Hashable, CustomStringConvertible {
+    public var requests: Int
+    public var per: Duration
+
+    public init(requests: Int, per: Duration = .seconds(60)) {
+        self.requests = requests
+        self.per = per
+    }
+
+    /// Parses `50`, `50/min`, `50/minute`, `50/m`, `5/s`, `5/sec`; nil for anything else.
+    public init?(parsing text: String) {
+        let parts = text.lowercased().replacingOccurrences(of: " ", with: "").split(separator: "/")
+        guard let first = parts.first, let count = Int(first), count > 0, parts.count <= 2 else { return nil }
+        self.requests = count
+        switch parts.count == 2 ? String(parts[1]) : "min" {
+        case "min", "m", "minute": self.per = .seconds(60)
+        case "s", "sec", "second": self.per = .seconds(1)
+        case "h", "hour": self.per = .seconds(3600)
+        default: return nil
+        }
+    }
+
+    public var perMinute: Double { Double(requests) * 60 / per.seconds }
+
+    public var description: String {
+        per == .seconds(60) ? "\(requests)/min" : per == .seconds(1) ? "\(requests)/s" : "\(requests)/\(per)"
+    }
+
+    /// The limiter for this rate, with a margin of 1/60 of the window (1 s per minute).
+    public func makeLimiter() -> RateLimiter {
+        RateLimiter(limit: requests, window: per + .milliseconds(Int64(per.seconds * 1000 / 60)))
+    }
+}

@@ -1,0 +1,249 @@
+import Foundation
+import Logging
+
+/// How performing one step ended.
+enum StepResult: Sendable {
+    case done([String: JSONValue])
+    case stopped(RunStatus, String)
+}
+
+extension Runner {
+    /// Sends a step's request until it succeeds or must stop, looking first when an earlier send may have taken
+    /// effect; then polls until it settles, and commits its outputs.
+    func perform(
+        _ step: StepDefinition, record: StepRecord, run: RunRecord, scope: RunScope, redacted: RunScope,
+        lookFirst: Bool
+    ) async throws -> StepResult {
+        var attempt = record.attempts
+        var mustLook = lookFirst
+        while true {
+            if mustLook {
+                events(.lookingUp(runID: run.id, step: step.id))
+                switch try await lookUp(step, run: run, scope: scope) {
+                case .found(let outputs):
+                    return try await settle(step, outputs: outputs, run: run, scope: scope, redacted: redacted,
+                        attemptID: nil, adopted: true)
+                case .absent:
+                    break
+                case .failed(let message):
+                    return .stopped(.inDoubt, "the lookup that would tell whether '\(step.id)' already happened "
+                        + "failed (\(message)); `onboard resume \(run.id)` tries again")
+                }
+            }
+            if shutdown.isRequested { return .stopped(.interrupted, "") }
+            attempt += 1
+            let request: APIRequest
+            let digest: String
+            do {
+                request = try step.request.render(in: scope)
+                digest = try step.request.render(in: redacted).digest
+            } catch {
+                return .stopped(.failed, "cannot build the request: \(error)")
+            }
+            let row = try await store.beginAttempt(
+                AttemptRecord(
+                    runID: run.id, stepID: step.id, purpose: .send, idempotencyKey: "\(run.id)/\(step.id)/\(attempt)",
+                    method: request.method, path: request.path, startedAt: Date()))
+            logger.debug(
+                "request sent",
+                metadata: ["onboard.run": "\(run.id)", "onboard.step": "\(step.id)", "attempt": "\(attempt)"])
+            let sent: Result<APIResponse, any Error>
+            do {
+                sent = .success(try await transport.send(request))
+            } catch {
+                sent = .failure(error)
+            }
+            let outcome: OutcomeClass
+            var retryAfter: Double?
+            let message: String
+            switch sent {
+            case .success(let response):
+                outcome = OutcomeClass.classify(status: response.status)
+                retryAfter = response.retryAfter
+                message = "HTTP \(response.status)" + (response.apiMessage.map { ": \($0)" } ?? "")
+                if case .success = outcome {
+                    return try await succeed(
+                        step, response: response, attemptID: row.id!, run: run, scope: scope, redacted: redacted,
+                        digest: digest)
+                }
+                try await store.finishAttempt(
+                    id: row.id!, outcome: .httpError, statusCode: response.status, error: message, at: Date())
+            case .failure(let error as TransportError):
+                outcome = .retryable(isAmbiguous: error.mayHaveArrived)
+                message = "no answer: \(error.message)"
+                try await store.finishAttempt(id: row.id!, outcome: .noAnswer, statusCode: nil, error: message, at: Date())
+            case .failure(let error as AuthenticationError):
+                let retryable = error.status.map { [408, 429, 500, 502, 503, 504].contains($0) } ?? true
+                outcome = retryable ? .retryable(isAmbiguous: false) : .fatal
+                retryAfter = error.retryAfter
+                message = error.description
+                // The step's own request never left: nothing can have happened.
+                try await store.finishAttempt(
+                    id: row.id!, outcome: .resolvedNotHappened, statusCode: error.status, error: message, at: Date())
+            case .failure(let error):
+                try? await store.finishAttempt(
+                    id: row.id!, outcome: .abandoned, statusCode: nil, error: "\(error)", at: Date())
+                if error is CancellationError { return .stopped(.interrupted, "") }
+                throw error
+            }
+            let reaction = StepReaction.decide(
+                step: step, outcome: outcome, attempt: attempt, retryAfter: retryAfter,
+                policy: configuration.retryPolicy, random: Double.random(in: 0...1))
+            switch reaction {
+            case .succeed:
+                continue
+            case .lookUpOrFail:
+                events(.lookingUp(runID: run.id, step: step.id))
+                switch try await lookUp(step, run: run, scope: scope) {
+                case .found(let outputs):
+                    return try await settle(step, outputs: outputs, run: run, scope: scope, redacted: redacted,
+                        attemptID: nil, adopted: true)
+                case .absent:
+                    return .stopped(.failed, failureText(step, status: 409, message: message))
+                case .failed(let lookupMessage):
+                    return .stopped(.inDoubt, "\(message); and the lookup failed: \(lookupMessage)")
+                }
+            case .fail(let inDoubt):
+                let status = statusCode(from: message)
+                return .stopped(inDoubt ? .inDoubt : .failed, failureText(step, status: status, message: message))
+            case .retry(let delay, let lookUpFirst):
+                events(.retrying(runID: run.id, step: step.id, attempt: attempt, delay: delay, reason: message))
+                try await store.setStepState(
+                    runID: run.id, stepID: step.id, status: .running, lastError: message,
+                    nextRetryAt: Date().addingTimeInterval(delay.seconds), at: Date())
+                if !(await shutdown.sleep(for: delay)) { return .stopped(.interrupted, "") }
+                mustLook = lookUpFirst
+            }
+        }
+    }
+
+    /// A 2xx answer: keep the outputs, check the requirements, settle and commit.
+    private func succeed(
+        _ step: StepDefinition, response: APIResponse, attemptID: Int64, run: RunRecord, scope: RunScope,
+        redacted: RunScope, digest: String
+    ) async throws -> StepResult {
+        let body = response.body ?? .null
+        let outputs: [String: JSONValue]
+        do {
+            outputs = try extractOutputs(step.outputs, from: body, scope: scope)
+        } catch {
+            // The effect happened but the answer is not what the workflow expects: stop; the next resume looks
+            // it up instead of creating it again.
+            try await store.finishAttempt(
+                id: attemptID, outcome: .succeeded, statusCode: response.status, error: "\(error)", at: Date())
+            return .stopped(.failed, "the answer lacks what the workflow keeps: \(error)")
+        }
+        if let failure = checkRequirements(step, response: body, outputs: outputs, scope: scope) {
+            try await store.finishAttempt(
+                id: attemptID, outcome: .httpError, statusCode: response.status, error: failure, at: Date())
+            return .stopped(.failed, failure)
+        }
+        return try await settle(
+            step, outputs: outputs, run: run, scope: scope, redacted: redacted, attemptID: attemptID, adopted: false,
+            digest: digest)
+    }
+
+    /// The user-facing text of a failure: the API's words, then our hint for that status.
+    func failureText(_ step: StepDefinition, status: Int?, message: String) -> String {
+        let hint = status.flatMap { step.hints[String($0)] } ?? step.hints["default"]
+        return hint.map { "\(message). Hint: \($0)" } ?? message
+    }
+
+    private func statusCode(from message: String) -> Int? {
+        guard message.hasPrefix("HTTP ") else { return nil }
+        return Int(message.dropFirst(5).prefix(3))
+    }
+
+    func extractOutputs(
+        _ templates: [(name: String, value: Template)], from source: JSONValue, scope: RunScope
+    ) throws -> [String: JSONValue] {
+        var outputs: [String: JSONValue] = [:]
+        let withResponse = scope.with("response", source).with("item", source)
+        for (name, template) in templates {
+            guard let value = try extractOutput(template, from: source, scope: withResponse), value != .null else {
+                throw OutputError(name: name, template: template)
+            }
+            outputs[name] = value
+        }
+        return outputs
+    }
+
+    func checkRequirements(
+        _ step: StepDefinition, response: JSONValue, outputs: [String: JSONValue], scope: RunScope
+    ) -> String? {
+        let checkScope = scope.with("response", response).with("outputs", .object(outputs))
+        return step.requirements.first { !$0.check.evaluate(in: checkScope).isTruthy }?.message
+    }
+
+    /// Polls until the step settles (when it has a `poll`), then commits its outputs and claims.
+    func settle(
+        _ step: StepDefinition, outputs initial: [String: JSONValue], run: RunRecord, scope: RunScope,
+        redacted: RunScope, attemptID: Int64?, adopted: Bool, digest: String? = nil
+    ) async throws -> StepResult {
+        var outputs = initial
+        if let poll = step.poll {
+            let clock = ContinuousClock()
+            let deadline = clock.now.advanced(by: poll.timeout)
+            var polls = 0
+            while true {
+                let pollScope = scope.with("outputs", .object(outputs))
+                if poll.until.evaluate(in: pollScope).isTruthy { break }
+                if let failIf = poll.failIf, failIf.evaluate(in: pollScope).isTruthy {
+                    return .stopped(.failed, "step '\(step.id)' settled as failed: \(JSONValue.object(outputs).canonicalString())")
+                }
+                if clock.now >= deadline {
+                    return .stopped(.failed, "step '\(step.id)' did not settle within \(poll.timeout); "
+                        + "`onboard resume \(run.id)` looks it up again (nothing is bought twice)")
+                }
+                events(.polling(runID: run.id, step: step.id, status: outputs.values.first?.stringValue ?? ""))
+                if !(await shutdown.sleep(for: poll.interval)) { return .stopped(.interrupted, "") }
+                polls += 1
+                let request = try poll.request.render(in: pollScope)
+                let row = try await store.beginAttempt(
+                    AttemptRecord(
+                        runID: run.id, stepID: step.id, purpose: .poll,
+                        idempotencyKey: "\(run.id)/\(step.id)/poll-\(polls)", method: request.method,
+                        path: request.path, startedAt: Date()))
+                do {
+                    let response = try await transport.send(request)
+                    try await store.finishAttempt(
+                        id: row.id!, outcome: response.isSuccess ? .succeeded : .httpError,
+                        statusCode: response.status, error: response.isSuccess ? nil : response.apiMessage,
+                        at: Date())
+                    if response.isSuccess {
+                        for (name, value) in try extractOutputs(poll.outputs, from: response.body ?? .null, scope: pollScope) {
+                            outputs[name] = value
+                        }
+                    }
+                } catch let error as TransportError {
+                    try await store.finishAttempt(
+                        id: row.id!, outcome: .noAnswer, statusCode: nil, error: error.message, at: Date())
+                } catch let error as AuthenticationError {
+                    try await store.finishAttempt(
+                        id: row.id!, outcome: .httpError, statusCode: error.status, error: error.message, at: Date())
+                }
+            }
+        }
+        let claims = step.claims.compactMap { name in outputs[name]?.stringValue.map { Claim(scope: name, value: $0) } }
+        let inputDigest = try digest ?? step.request.render(in: redacted).digest
+        do {
+            try await store.completeStep(
+                runID: run.id, stepID: step.id, outputs: outputs, inputDigest: inputDigest, claims: claims,
+                attemptID: attemptID, at: Date())
+        } catch let error as StoreError where error.code == .claimConflict {
+            return .stopped(.inDoubt, "\(error.message); resolve which run owns it with `onboard resolve`")
+        }
+        events(.stepDone(runID: run.id, step: step.id, outputs: outputs, adopted: adopted))
+        logger.info("step done", metadata: ["onboard.run": "\(run.id)", "onboard.step": "\(step.id)"])
+        return .done(outputs)
+    }
+}
+
+struct OutputError: Error, CustomStringConvertible {
+    let name: String
+    let template: Template
+    var description: String {
+        if case .literal(.string(let path)) = template { return "no '\(path)' in the answer (output '\(name)')" }
+        return "output '\(name)' has no value"
+    }
+}

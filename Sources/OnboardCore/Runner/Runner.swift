@@ -1,0 +1,232 @@
+import Foundation
+import Logging
+import Synchronization
+
+/// Executes runs: performs what `StepStart` and `StepReaction` decide, checkpointing through a `CheckpointStore`
+/// and reaching the API through an `APITransport`.
+///
+/// ```swift
+/// let runner = Runner(definition: workflow, store: store, transport: client, configuration: .init())
+/// let outcome = try await runner.execute(run, inputs: inputs)
+/// ```
+///
+/// Every step's outputs are committed before the next step starts; every request is preceded by a committed
+/// attempt row. A runner may execute many runs at once (a batch); they share its lookup locks.
+public final class Runner: Sendable {
+    public struct Configuration: Sendable {
+        public var retryPolicy: RetryPolicy
+        /// How long a lease lasts without renewal; renewed every third of it.
+        public var leaseDuration: Duration
+        /// Identifies this process in leases.
+        public var owner: String
+        /// For `${env.NAME}` in inputs and definitions.
+        public var environment: [String: String]
+
+        public init(
+            retryPolicy: RetryPolicy = RetryPolicy(), leaseDuration: Duration = .seconds(30),
+            owner: String = "pid-\(ProcessInfo.processInfo.processIdentifier)-\(UUID().uuidString.prefix(8))",
+            environment: [String: String] = ProcessInfo.processInfo.environment
+        ) {
+            self.retryPolicy = retryPolicy
+            self.leaseDuration = leaseDuration
+            self.owner = owner
+            self.environment = environment
+        }
+    }
+
+    public let definition: WorkflowDefinition
+    let store: any CheckpointStore
+    let transport: any APITransport
+    let configuration: Configuration
+    let events: RunEventSink
+    let shutdown: ShutdownSignal
+    let logger: Logger
+    let lookupLocks = KeyedLock()
+
+    public init(
+        definition: WorkflowDefinition, store: any CheckpointStore, transport: any APITransport,
+        configuration: Configuration = Configuration(), shutdown: ShutdownSignal = ShutdownSignal(),
+        logger: Logger = Logger(label: "onboard.runner"), events: @escaping RunEventSink = { _ in }
+    ) {
+        self.definition = definition
+        self.store = store
+        self.transport = transport
+        self.configuration = configuration
+        self.shutdown = shutdown
+        self.logger = logger
+        self.events = events
+    }
+
+    /// The steps a run of `kind` executes.
+    public func steps(for kind: RunKind) -> [StepDefinition] {
+        switch kind {
+        case .single: return definition.steps
+        case .account: return definition.steps.filter { $0.level == .account }
+        case .subscriber: return definition.steps.filter { $0.level == .subscriber }
+        }
+    }
+
+    /// Executes `run` from wherever it stands. Returns its final status; throws `RunnerError.leaseHeld` when
+    /// another process is executing it, and store errors.
+    @discardableResult
+    public func execute(
+        _ run: RunRecord, inputs: RunInputs, parentOutputs: [String: [String: JSONValue]] = [:]
+    ) async throws -> RunStatus {
+        let owner = configuration.owner
+        let leaseSeconds = configuration.leaseDuration.seconds
+        let leaseUntil: @Sendable () -> Date = { Date().addingTimeInterval(leaseSeconds) }
+        guard try await store.acquireLease(runID: run.id, owner: owner, until: leaseUntil(), now: Date()) else {
+            let holder = try await store.run(id: run.id)
+            throw RunnerError.leaseHeld(runID: run.id, owner: holder?.leaseOwner ?? "another process")
+        }
+        let leaseLost = ShutdownSignal()
+        let status: RunStatus
+        do {
+            status = try await withThrowingTaskGroup(of: Void.self) { group in
+                group.addTask {
+                    let interval = self.configuration.leaseDuration / 3
+                    while !Task.isCancelled {
+                        try await Task.sleep(for: interval)
+                        if try await !self.store.renewLease(runID: run.id, owner: owner, until: leaseUntil()) {
+                            leaseLost.request()
+                            return
+                        }
+                    }
+                }
+                defer { group.cancelAll() }
+                return try await self.executeLeased(
+                    run, inputs: inputs, parentOutputs: parentOutputs, leaseLost: { leaseLost.isRequested })
+            }
+        } catch {
+            try? await store.releaseLease(runID: run.id, owner: owner)
+            throw error
+        }
+        try await store.releaseLease(runID: run.id, owner: owner)
+        return status
+    }
+
+    private func executeLeased(
+        _ run: RunRecord, inputs: RunInputs, parentOutputs: [String: [String: JSONValue]],
+        leaseLost: @Sendable () -> Bool
+    ) async throws -> RunStatus {
+        events(.runStarted(runID: run.id, key: run.key))
+        try await store.setRunStatus(runID: run.id, status: .running, lastError: nil, at: Date())
+        let resolvedInputs = try inputs.resolved(in: configuration.environment, file: run.inputPath ?? "input")
+        var scope = RunScope(
+            inputs: resolvedInputs, steps: parentOutputs, run: ["id": .string(run.id), "key": .string(run.key)],
+            environment: configuration.environment, isRedacted: false)
+        var redacted = scope
+        redacted.inputs = inputs.stored(for: definition)
+        redacted.isRedacted = true
+        let records = Dictionary(uniqueKeysWithValues: try await store.steps(runID: run.id).map { ($0.stepID, $0) })
+        let attempts = try await store.attempts(runID: run.id, stepID: nil)
+        for step in steps(for: run.kind) {
+            guard let record = records[step.id] else {
+                throw RunnerError.definitionMismatch(runID: run.id, step: step.id)
+            }
+            let isEnabled = step.when.map { $0.evaluate(in: scope).isTruthy } ?? true
+            let start = StepStart.decide(step: step, record: record, attempts: attempts, isEnabled: isEnabled)
+            switch start {
+            case .reuse:
+                scope.steps[step.id] = record.outputs
+                redacted.steps[step.id] = record.outputs
+                continue
+            case .skip:
+                if record.status != .skipped {
+                    try await store.setStepState(
+                        runID: run.id, stepID: step.id, status: .skipped, lastError: nil, nextRetryAt: nil, at: Date())
+                }
+                events(.stepSkipped(runID: run.id, step: step.id))
+                continue
+            case .needsResolution:
+                let message =
+                    "an earlier request of step '\(step.id)' may have taken effect and the workflow has no lookup "
+                    + "for it; check in the Telegent portal, then `onboard resolve \(run.id) \(step.id) --happened "
+                    + "--set NAME=VALUE` or `--not-happened`"
+                return try await finish(run, step: step.id, status: .inDoubt, message: message)
+            case .send, .lookUpFirst:
+                if shutdown.isRequested || leaseLost() { return try await interrupt(run, leaseLost: leaseLost()) }
+                events(.stepStarted(runID: run.id, step: step.id, title: step.title))
+                let result = try await perform(
+                    step, record: record, run: run, scope: scope, redacted: redacted, lookFirst: start == .lookUpFirst)
+                switch result {
+                case .done(let outputs):
+                    scope.steps[step.id] = outputs
+                    redacted.steps[step.id] = outputs
+                case .stopped(let status, let message):
+                    if status == .interrupted { return try await interrupt(run, leaseLost: leaseLost()) }
+                    return try await finish(run, step: step.id, status: status, message: message)
+                }
+            }
+        }
+        try await store.setRunStatus(runID: run.id, status: .done, lastError: nil, at: Date())
+        events(.runFinished(runID: run.id, status: .done))
+        return .done
+    }
+
+    private func finish(_ run: RunRecord, step: String, status: RunStatus, message: String) async throws -> RunStatus {
+        let stepStatus: StepStatus = status == .inDoubt ? .inDoubt : .failed
+        try await store.setStepState(
+            runID: run.id, stepID: step, status: stepStatus, lastError: message, nextRetryAt: nil, at: Date())
+        try await store.setRunStatus(runID: run.id, status: status, lastError: "\(step): \(message)", at: Date())
+        events(.stepFailed(runID: run.id, step: step, message: message))
+        events(.runFinished(runID: run.id, status: status))
+        return status
+    }
+
+    private func interrupt(_ run: RunRecord, leaseLost: Bool) async throws -> RunStatus {
+        let message = leaseLost ? "lease lost to another process" : "interrupted; `onboard resume \(run.id)` continues"
+        try await store.setRunStatus(runID: run.id, status: .interrupted, lastError: message, at: Date())
+        events(.runFinished(runID: run.id, status: .interrupted))
+        return .interrupted
+    }
+}
+
+/// Why a run could not be executed at all.
+public enum RunnerError: Error, Sendable, CustomStringConvertible {
+    case leaseHeld(runID: String, owner: String)
+    case definitionMismatch(runID: String, step: String)
+
+    public var description: String {
+        switch self {
+        case .leaseHeld(let runID, let owner):
+            return "run \(runID) is being executed by \(owner); wait for it, or let its lease expire (30 s after that "
+                + "process died)"
+        case .definitionMismatch(let runID, let step):
+            return "run \(runID) has no record of step '\(step)': it was started with another workflow"
+        }
+    }
+}
+
+/// One async lock per key: lookups sharing a key (an account's purchases on one route) run one at a time.
+final class KeyedLock: Sendable {
+    private let state = Mutex<[String: [CheckedContinuation<Void, Never>]]>([:])
+
+    func withLock<T: Sendable>(_ key: String?, _ body: () async throws -> T) async throws -> T {
+        guard let key else { return try await body() }
+        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+            let runNow = state.withLock { waiters -> Bool in
+                if waiters[key] == nil {
+                    waiters[key] = []
+                    return true
+                }
+                waiters[key]!.append(continuation)
+                return false
+            }
+            if runNow { continuation.resume() }
+        }
+        defer {
+            let next = state.withLock { waiters -> CheckedContinuation<Void, Never>? in
+                guard var queue = waiters[key], !queue.isEmpty else {
+                    waiters[key] = nil
+                    return nil
+                }
+                let first = queue.removeFirst()
+                waiters[key] = queue
+                return first
+            }
+            next?.resume()
+        }
+        return try await body()
+    }
+}

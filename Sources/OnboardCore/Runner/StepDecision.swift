@@ -1,0 +1,77 @@
+import Foundation
+
+/// What to do first with a step when a run reaches it: the part of the state machine that reads only records,
+/// so each guarantee of DESIGN.md section 4 has a unit test of its own.
+public enum StepStart: Sendable, Hashable {
+    /// Done in an earlier run: reuse its outputs, send nothing.
+    case reuse
+    /// Its `when` is false.
+    case skip
+    /// Send the request.
+    case send
+    /// An earlier request may have taken effect: run the lookup, adopt what it finds, send only if it finds
+    /// nothing.
+    case lookUpFirst
+    /// An earlier request may have taken effect and the step has no lookup: stop, a person must `resolve` it.
+    case needsResolution
+}
+
+extension StepStart {
+    /// Decides from the step's definition, its record and its earlier send attempts.
+    ///
+    /// A read-only step is simply sent again. A step that creates something is never resent while any earlier
+    /// send might have taken effect (no answer, 409/500/502/504, or an answer whose outputs were never
+    /// committed): it looks first, or stops for a person.
+    public static func decide(
+        step: StepDefinition, record: StepRecord, attempts: [AttemptRecord], isEnabled: Bool
+    ) -> StepStart {
+        if record.status == .done { return .reuse }
+        if !isEnabled { return .skip }
+        guard step.effect.createsSomething else { return .send }
+        let uncertain = attempts.contains { $0.stepID == step.id && $0.purpose == .send && $0.mayHaveTakenEffect }
+        guard uncertain else { return .send }
+        return step.reconcile == nil ? .needsResolution : .lookUpFirst
+    }
+}
+
+/// How the runner reacts to one answer of a step's request.
+public enum StepReaction: Sendable, Hashable {
+    case succeed
+    /// Wait `delay`, then (after a lookup, when `lookUpFirst`) send again.
+    case retry(delay: Duration, lookUpFirst: Bool)
+    /// Look whether the effect exists (409 on a create step); fail with the API's message if not.
+    case lookUpOrFail
+    /// Stop the run: failed (or in doubt when `inDoubt`, for a create step whose last try may have worked and that
+    /// has no lookup).
+    case fail(inDoubt: Bool)
+}
+
+extension StepReaction {
+    /// - Parameters:
+    ///   - outcome: the class of the answer (`OutcomeClass.classify`), or `.retryable(isAmbiguous:)` for no answer.
+    ///   - attempt: which send this was, from 1.
+    public static func decide(
+        step: StepDefinition, outcome: OutcomeClass, attempt: Int, retryAfter: Double?, policy: RetryPolicy,
+        random: Double
+    ) -> StepReaction {
+        switch outcome {
+        case .success:
+            return .succeed
+        case .conflict:
+            return step.effect.createsSomething && step.reconcile != nil ? .lookUpOrFail : .fail(inDoubt: false)
+        case .fatal:
+            return .fail(inDoubt: false)
+        case .retryable(let isAmbiguous):
+            let mustLook = isAmbiguous && step.effect.createsSomething
+            if step.retry == .none || attempt >= step.maxAttempts {
+                // Out of tries. A create step whose last try may have worked is in doubt unless a lookup can
+                // settle it on the next resume.
+                return .fail(inDoubt: mustLook && step.reconcile == nil)
+            }
+            if mustLook && step.reconcile == nil { return .fail(inDoubt: true) }
+            return .retry(
+                delay: policy.delay(afterAttempt: attempt, retryAfter: retryAfter, random: random),
+                lookUpFirst: mustLook)
+        }
+    }
+}

@@ -1,0 +1,254 @@
+import AsyncHTTPClient
+import Foundation
+import Logging
+import NIOCore
+import NIOHTTP1
+import OnboardCore
+import Synchronization
+
+/// The Telegent API over HTTP (AsyncHTTPClient): the `APITransport` the runner uses.
+///
+/// It fetches a token per endpoint path as the workflow's `auth` section says (the API binds a token to the URL
+/// named in `ApiEndpoint`), keeps it in memory until shortly before `tokenExpiry`, and fetches a new one once when
+/// a request gets 401 or a 403 naming the token scope. Every request, token calls included, first waits for the
+/// shared `RateLimiter`; a 429 pauses that limiter for the server's `Retry-After`.
+///
+/// ```swift
+/// let transport = try TelegentHTTPTransport(
+///     baseURL: "https://api.telegent.com", auth: workflow.auth, credentials: credentials,
+///     limiter: RateLimiter(limit: 50))
+/// ```
+public final class TelegentHTTPTransport: APITransport, Sendable {
+    public struct Credentials: Sendable {
+        public var accountKey: String
+        public var accountSecret: String
+        public init(accountKey: String, accountSecret: String) {
+            self.accountKey = accountKey
+            self.accountSecret = accountSecret
+        }
+    }
+
+    /// Counters for progress lines and benchmarks.
+    public struct Statistics: Sendable, Hashable {
+        public var requests = 0
+        public var tokenRequests = 0
+        public var rateLimited = 0
+    }
+
+    public let baseURL: String
+    let auth: AuthSpec
+    let credentials: Credentials
+    public let limiter: RateLimiter
+    let client: HTTPClient
+    let ownsClient: Bool
+    let tokens = TokenCache()
+    let timeout: TimeAmount
+    let logger: Logger
+    private let stats = Mutex(Statistics())
+
+    /// - Parameters:
+    ///   - baseURL: `scheme://host[:port]`; `http://` only to a loopback address.
+    ///   - client: an `HTTPClient` to use; by default one is made (and shut down by `shutdown()`).
+    ///   - timeout: per request; past it the request counts as unanswered.
+    public init(
+        baseURL: String, auth: AuthSpec, credentials: Credentials, limiter: RateLimiter, client: HTTPClient? = nil,
+        maximumConnections: Int = 64, timeout: Duration = .seconds(30),
+        logger: Logger = Logger(label: "onboard.client")
+    ) throws(BaseURLError) {
+        self.baseURL = try Self.validate(baseURL: baseURL)
+        self.auth = auth
+        self.credentials = credentials
+        self.limiter = limiter
+        if let client {
+            self.client = client
+            self.ownsClient = false
+        } else {
+            var configuration = HTTPClient.Configuration()
+            configuration.connectionPool.concurrentHTTP1ConnectionsPerHostSoftLimit = maximumConnections
+            configuration.timeout = .init(connect: .seconds(10), read: .seconds(Int64(timeout.seconds)))
+            self.client = HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
+            self.ownsClient = true
+        }
+        self.timeout = .milliseconds(Int64(timeout.seconds * 1000))
+        self.logger = logger
+    }
+
+    /// Shuts down the HTTP client this transport made.
+    public func shutdown() async throws {
+        if ownsClient { try await client.shutdown() }
+    }
+
+    public var statistics: Statistics { stats.withLock { $0 } }
+
+    public func send(_ request: APIRequest) async throws -> APIResponse {
+        let scope = auth.scope == .path ? request.path : "*"
+        var token = try await tokens.token(for: scope) { try await self.fetchToken(for: request.path) }
+        var response = try await execute(request, token: token)
+        if response.status == 401 || (response.status == 403 && Self.namesTokenScope(response)) {
+            await tokens.invalidate(scope: scope, token: token)
+            token = try await tokens.token(for: scope) { try await self.fetchToken(for: request.path) }
+            response = try await execute(request, token: token)
+        }
+        return response
+    }
+
+    /// A 403 about the token's scope (as opposed to the resource) mentions the scope or `ApiEndpoint`.
+    static func namesTokenScope(_ response: APIResponse) -> Bool {
+        let message = (response.apiMessage ?? "").lowercased()
+        return message.contains("scope") || message.contains("apiendpoint") || message.contains("token")
+    }
+
+    // MARK: HTTP
+
+    private func execute(_ request: APIRequest, token: String?) async throws -> APIResponse {
+        try await limiter.acquire()
+        var http = HTTPClientRequest(url: url(for: request))
+        http.method = HTTPMethod(rawValue: request.method)
+        http.headers.add(name: "Accept", value: "application/json")
+        if let token { http.headers.add(name: "Authorization", value: "Bearer \(token)") }
+        if let body = request.body {
+            http.headers.add(name: "Content-Type", value: "application/json")
+            http.body = .bytes(ByteBuffer(bytes: body.canonicalData()))
+        }
+        stats.withLock { $0.requests += 1 }
+        let response: HTTPClientResponse
+        let bytes: ByteBuffer
+        do {
+            response = try await client.execute(http, timeout: timeout, logger: logger)
+            bytes = try await response.body.collect(upTo: 16 * 1024 * 1024)
+        } catch let error as CancellationError {
+            throw error
+        } catch {
+            throw Self.transportError(error)
+        }
+        let retryAfter = response.headers.first(name: "Retry-After").flatMap(Double.init)
+        if response.status.code == 429 {
+            stats.withLock { $0.rateLimited += 1 }
+            await limiter.pause(for: retryAfter ?? 1)
+        }
+        let body = bytes.readableBytes == 0 ? nil : try? JSONValue(jsonData: Data(bytes.readableBytesView))
+        logger.debug(
+            "api call",
+            metadata: ["method": "\(request.method)", "path": "\(request.path)", "status": "\(response.status.code)"])
+        return APIResponse(status: Int(response.status.code), body: body, retryAfter: retryAfter)
+    }
+
+    private func url(for request: APIRequest) -> String {
+        var components = URLComponents()
+        components.queryItems = request.query.map { URLQueryItem(name: $0.name, value: $0.value) }
+        // `+` is legal in a query but servers read it as a space: encode it (E.164 numbers start with one).
+        let query = components.percentEncodedQuery?.replacingOccurrences(of: "+", with: "%2B")
+        return baseURL + request.path + (query.map { $0.isEmpty ? "" : "?" + $0 } ?? "")
+    }
+
+    /// Connection refused means nothing left; anything else may have reached the server.
+    static func transportError(_ error: any Error) -> TransportError {
+        let text = String(describing: error)
+        let neverSent =
+            text.contains("connectTimeout") || text.contains("connectionRefused") || text.contains("Connection refused")
+            || text.contains("NIOConnectionError") || text.contains("getConnectionFromPoolTimeout")
+        return TransportError(message: text, mayHaveArrived: !neverSent)
+    }
+
+    // MARK: Tokens
+
+    private func fetchToken(for path: String) async throws -> TokenCache.Entry {
+        let scope = JSONScope([
+            "secrets": ["account_key": .string(credentials.accountKey), "account_secret": .string(credentials.accountSecret)],
+            "auth": ["endpoint": .string(baseURL + path), "path": .string(path)],
+        ])
+        let request = try auth.request.renderForAuth(in: scope)
+        let policy = RetryPolicy(baseDelay: .milliseconds(500), maxDelay: .seconds(30))
+        var attempt = 0
+        while true {
+            attempt += 1
+            stats.withLock { $0.tokenRequests += 1 }
+            let response: APIResponse
+            do {
+                response = try await execute(request, token: nil)
+            } catch let error as TransportError {
+                if attempt >= 5 { throw AuthenticationError(status: nil, message: "no answer: \(error.message)") }
+                try await Task.sleep(for: policy.delay(afterAttempt: attempt, retryAfter: nil, random: .random(in: 0...1)))
+                continue
+            }
+            if response.isSuccess, let token = response.body?.value(atPath: auth.tokenField)?.stringValue,
+                !token.isEmpty
+            {
+                return TokenCache.Entry(token: token, expiresAt: expiry(from: response.body))
+            }
+            let message = response.apiMessage ?? "no token in the answer"
+            if case .retryable = OutcomeClass.classify(status: response.status), attempt < 5 {
+                try await Task.sleep(
+                    for: policy.delay(afterAttempt: attempt, retryAfter: response.retryAfter, random: .random(in: 0...1)))
+                continue
+            }
+            throw AuthenticationError(
+                status: response.isSuccess ? nil : response.status,
+                message: response.status == 401
+                    ? "the API refused the credentials (\(message)); check TELEGENT_ACCOUNT_KEY and TELEGENT_ACCOUNT_SECRET"
+                    : message,
+                retryAfter: response.retryAfter)
+        }
+    }
+
+    /// The token's expiry, read in UTC with the workflow's format; 5 minutes when absent or unreadable.
+    private func expiry(from body: JSONValue?) -> Date {
+        guard let field = auth.expiryField, let text = body?.value(atPath: field)?.stringValue else {
+            return Date().addingTimeInterval(300)
+        }
+        let formatter = DateFormatter()
+        formatter.locale = Locale(identifier: "en_US_POSIX")
+        formatter.timeZone = TimeZone(identifier: "UTC")
+        formatter.dateFormat = auth.expiryFormat
+        return formatter.date(from: text) ?? Date().addingTimeInterval(300)
+    }
+
+    // MARK: Base URL
+
+    /// Checks `scheme://host[:port]`; `http` only to loopback, since tokens and secrets travel in it.
+    public static func validate(baseURL: String) throws(BaseURLError) -> String {
+        var text = baseURL.trimmingCharacters(in: .whitespaces)
+        while text.hasSuffix("/") { text.removeLast() }
+        guard let url = URL(string: text), let scheme = url.scheme?.lowercased(), let host = url.host, !host.isEmpty
+        else { throw BaseURLError(baseURL: baseURL, reason: "not a URL of the form scheme://host[:port]") }
+        guard url.path.isEmpty else {
+            throw BaseURLError(
+                baseURL: baseURL, reason: "give only scheme://host[:port]; the workflow's paths carry /v1.0")
+        }
+        switch scheme {
+        case "https":
+            return text
+        case "http":
+            let loopback = host == "localhost" || host.hasPrefix("127.") || host == "::1" || host == "[::1]"
+            guard loopback else {
+                throw BaseURLError(
+                    baseURL: baseURL,
+                    reason: "http:// would send credentials and tokens in clear text; use https:// (http is allowed "
+                        + "only to a loopback address such as the simulator)")
+            }
+            return text
+        default:
+            throw BaseURLError(baseURL: baseURL, reason: "the scheme must be https (or http to loopback)")
+        }
+    }
+}
+
+/// A base URL onboard will not use.
+public struct BaseURLError: Error, Sendable, CustomStringConvertible {
+    public var baseURL: String
+    public var reason: String
+    public var description: String { "--base-url \(baseURL): \(reason)" }
+}
+
+extension RequestTemplate {
+    /// Renders the token request (its templates see `secrets` and `auth`).
+    func renderForAuth(in scope: JSONScope) throws -> APIRequest {
+        var items: [APIRequest.QueryItem] = []
+        for (name, value) in query {
+            if let rendered = try value.render(in: scope) {
+                items.append(.init(name: name, value: rendered.stringValue ?? rendered.canonicalString()))
+            }
+        }
+        return APIRequest(method: method, path: path, query: items, body: try body?.render(in: scope) ?? nil)
+    }
+}
