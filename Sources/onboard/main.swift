@@ -1,1 +1,3 @@
-print("onboard")
+import OnboardCLI
+
+await Onboard.main()

@@ -9,6 +9,8 @@ struct RunScope: ExpressionScope, Sendable {
     var environment: [String: String]
     /// When set, `env.*` gives `<env.NAME>` and inputs are the stored (redacted) form: for digests and plans.
     var isRedacted: Bool
+    /// When set, outputs not known yet read as `<steps.id.output>`: for plans.
+    var isPlanning = false
     var extra: [String: JSONValue] = [:]
 
     func lookup(_ path: [String]) -> JSONValue? {
@@ -18,7 +20,9 @@ struct RunScope: ExpressionScope, Sendable {
         case "inputs":
             return inputs.value(atPath: rest)
         case "steps":
-            guard path.count >= 2, let outputs = steps[path[1]] else { return nil }
+            guard path.count >= 2, let outputs = steps[path[1]] else {
+                return isPlanning ? .string("<\(path.joined(separator: "."))>") : nil
+            }
             return JSONValue.object(outputs).value(atPath: path.dropFirst(2).joined(separator: "."))
         case "run":
             return run.value(atPath: rest)

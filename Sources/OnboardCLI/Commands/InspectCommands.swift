@@ -1,0 +1,111 @@
+import ArgumentParser
+import Foundation
+import OnboardCore
+import OnboardSQLite
+
+struct StatusCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "status",
+        abstract: "Count the runs in the database by status.",
+        discussion: "Example:\n  onboard status\n  onboard status --json")
+
+    @OptionGroup var global: GlobalOptions
+
+    func run() async throws {
+        try await withExitStatus(json: global.json) {
+            let store = try SQLiteCheckpointStore(path: global.db)
+            let counts = try await store.runCounts(matching: RunFilter())
+            if global.json {
+                print(JSONValue.object(Dictionary(uniqueKeysWithValues: RunStatus.allCases.map { ($0.rawValue, JSONValue.int(counts[$0] ?? 0)) })).prettyString())
+            } else {
+                let total = counts.values.reduce(0, +)
+                print("\(total) runs in \(global.db): " + RunStatus.allCases.compactMap { status in
+                    counts[status].map { "\($0) \(status.rawValue)" }
+                }.joined(separator: ", "))
+            }
+            return .done
+        }
+    }
+}
+
+struct ListCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "list",
+        abstract: "List runs, optionally by status.",
+        discussion: "Example:\n  onboard list --status failed\n  onboard list --status in_doubt --json")
+
+    @Option(help: "pending, running, done, failed, in_doubt or interrupted.")
+    var status: String?
+
+    @Option(help: "At most this many runs.")
+    var limit: Int = 200
+
+    @OptionGroup var global: GlobalOptions
+
+    func run() async throws {
+        try await withExitStatus(json: global.json) {
+            var filter = RunFilter(limit: limit)
+            if let status {
+                guard let value = RunStatus(rawValue: status) else {
+                    throw CLIError.badInput(
+                        "--status \(status): one of \(RunStatus.allCases.map(\.rawValue).joined(separator: ", "))")
+                }
+                filter.status = value
+            }
+            let store = try SQLiteCheckpointStore(path: global.db)
+            let runs = try await store.runs(matching: filter)
+            if global.json {
+                print(JSONValue.array(runs.map { RunView(run: $0, steps: [], attempts: nil).value }).prettyString())
+                return .done
+            }
+            if runs.isEmpty { print("no runs\(status.map { " with status \($0)" } ?? "") in \(global.db)") }
+            for run in runs {
+                let error = run.lastError.map { "  \($0)" } ?? ""
+                print("\(run.id)  \(run.status.rawValue.padding(toLength: 11, withPad: " ", startingAt: 0)) \(run.workflow)  \(run.key)\(error)")
+            }
+            return .done
+        }
+    }
+}
+
+struct ShowCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "show",
+        abstract: "Show a run: its steps, IDs, attempts, last error and next retry.",
+        discussion: "Example:\n  onboard show r1a2b3c4d5e6\n  onboard show r1a2b3c4d5e6 --json")
+
+    @Argument(help: "The run id (or its key).")
+    var runID: String
+
+    @OptionGroup var global: GlobalOptions
+
+    func run() async throws {
+        try await withExitStatus(json: global.json) {
+            let store = try SQLiteCheckpointStore(path: global.db)
+            guard let run = try await store.run(id: runID) ?? store.run(key: runID) else {
+                throw CLIError.badInput("no run \(runID) in \(global.db) (onboard list shows the runs)")
+            }
+            let steps = try await store.steps(runID: run.id)
+            let attempts = try await store.attempts(runID: run.id, stepID: nil)
+            if global.json {
+                print(RunView(run: run, steps: steps, attempts: attempts).json())
+                return .done
+            }
+            print("run \(run.id)  \(run.status.rawValue)  workflow \(run.workflow)  key \(run.key)")
+            if let error = run.lastError { print("last error: \(error)") }
+            for step in steps.sorted(by: { $0.position < $1.position }) {
+                let ids = step.outputs.keys.sorted().map { "\($0)=\(step.outputs[$0]!.stringValue ?? step.outputs[$0]!.canonicalString())" }
+                var line = "  \(step.stepID.padding(toLength: 14, withPad: " ", startingAt: 0)) \(step.status.rawValue.padding(toLength: 9, withPad: " ", startingAt: 0)) attempts \(step.attempts)  \(ids.joined(separator: " "))"
+                if let error = step.lastError, step.status != .done { line += "\n      last error: \(error)" }
+                if let next = step.nextRetryAt, step.status != .done { line += "\n      next retry: \(iso(next))" }
+                print(line)
+            }
+            print("\(attempts.count) requests recorded:")
+            for attempt in attempts {
+                let outcome = attempt.outcome?.rawValue ?? "IN DOUBT (no outcome recorded)"
+                print("  \(iso(attempt.startedAt)) \(attempt.stepID) \(attempt.purpose.rawValue) \(attempt.method) \(attempt.path) → \(outcome)\(attempt.statusCode.map { " \($0)" } ?? "")")
+            }
+            return .done
+        }
+    }
+}

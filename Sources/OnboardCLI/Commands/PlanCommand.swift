@@ -1,0 +1,70 @@
+import ArgumentParser
+import Foundation
+import OnboardCore
+
+struct PlanCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "plan",
+        abstract: "Validate an input file and show every call a run would make. Calls nothing.",
+        discussion: """
+            Checks the workflow and the input whole and reports every problem with its file, line and field. \
+            Secrets show as <redacted> or <env.NAME>; IDs that earlier steps will return show as <steps.ID.OUTPUT>.
+
+            Example:
+              onboard plan examples/quickstart.yaml
+              onboard plan examples/quickstart.yaml --json
+            """)
+
+    @Argument(help: "The input file (YAML).")
+    var input: String
+
+    @OptionGroup var global: GlobalOptions
+    @OptionGroup var workflowOption: WorkflowOption
+
+    @Option(help: "Requests per minute to estimate the time at (50 or 50/min).")
+    var rate: String = "50/min"
+
+    func run() async throws {
+        global.bootstrapLogging()
+        try await withExitStatus(json: global.json) {
+            let environment = ProcessInfo.processInfo.environment
+            let definition = try loadWorkflow(
+                workflowOption.workflow ?? InputFile.workflowName(at: input) ?? "quickstart")
+            let file = try InputFile.load(path: input, definition: definition, environment: environment)
+            guard let spec = RateSpec(parsing: rate) else { throw CLIError.badInput("--rate \(rate): write 50 or 50/min") }
+            let steps = try Planner.plan(definition, inputs: file.inputs)
+            let tokens = Planner.tokenCalls(definition, steps: steps)
+            let calls = steps.filter(\.willRun).count + tokens
+            let seconds = Double(calls) / spec.perMinute * 60
+            if global.json {
+                let value: JSONValue = [
+                    "workflow": .string(definition.name), "key": .string(file.key),
+                    "run": .string(Runner.runID(forKey: file.key)), "calls": .int(calls), "token_calls": .int(tokens),
+                    "seconds_at_rate": .double((seconds * 10).rounded() / 10),
+                    "steps": .array(steps.map { step in
+                        [
+                            "step": .string(step.id), "effect": .string(step.effect.rawValue), "runs": .bool(step.willRun),
+                            "method": .string(step.request.method), "path": .string(step.request.path),
+                            "query": .object(Dictionary(step.request.query.map { ($0.name, JSONValue.string($0.value)) },
+                                uniquingKeysWith: { $1 })),
+                            "body": step.request.body ?? .null,
+                        ]
+                    }),
+                ]
+                print(value.prettyString())
+                return .done
+            }
+            print("plan for \(file.key) (run \(Runner.runID(forKey: file.key))), workflow \(definition.name): valid")
+            for (index, step) in steps.enumerated() {
+                let marker = step.willRun ? "\(index + 1)." : "-"
+                let query = step.request.query.isEmpty ? "" : "?" + step.request.query.map { "\($0.name)=\($0.value)" }.joined(separator: "&")
+                print("\(marker) \(step.id) [\(step.effect.rawValue)] \(step.request.method) \(step.request.path)\(query)\(step.willRun ? "" : "  (skipped: condition false)")")
+                if step.willRun, let body = step.request.body {
+                    print("   " + body.canonicalString())
+                }
+            }
+            print("\(calls) calls (\(tokens) of them token calls) ≈ \(format(.seconds(seconds))) at \(spec). No call was made.")
+            return .done
+        }
+    }
+}

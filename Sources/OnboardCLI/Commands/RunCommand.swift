@@ -1,0 +1,51 @@
+import ArgumentParser
+import Foundation
+import OnboardCore
+
+struct RunCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "run",
+        abstract: "Run one setup from an input file; rerunning the same input resumes it.",
+        discussion: """
+            The input file holds the account, routes, number preferences, subscriber and test message (see \
+            examples/quickstart.yaml). Secrets are never written in it: use ${env.NAME}. Credentials come from \
+            TELEGENT_ACCOUNT_KEY and TELEGENT_ACCOUNT_SECRET.
+
+            Example:
+              export TELEGENT_ACCOUNT_KEY=DID-... TELEGENT_ACCOUNT_SECRET=... ONBOARD_SUBSCRIBER_PASSWORD=...
+              onboard run examples/quickstart.yaml
+              onboard run examples/quickstart.yaml --workflow quickstart-guide --base-url http://127.0.0.1:8080
+            """)
+
+    @Argument(help: "The input file (YAML).")
+    var input: String
+
+    @OptionGroup var global: GlobalOptions
+    @OptionGroup var api: APIOptions
+    @OptionGroup var workflowOption: WorkflowOption
+
+    @Flag(help: "Continue although the inputs or the workflow changed since finished steps ran.")
+    var acceptChanges = false
+
+    func run() async throws {
+        global.bootstrapLogging()
+        try await withExitStatus(json: global.json) {
+            let environment = ProcessInfo.processInfo.environment
+            let definition = try loadWorkflow(
+                workflowOption.workflow ?? InputFile.workflowName(at: input) ?? "quickstart")
+            let file = try InputFile.load(path: input, definition: definition, environment: environment)
+            let credentials = try credentialsFromEnvironment(environment)
+            let session = try Session.open(
+                db: global.db, definition: definition, baseURL: api.baseURL, rate: try api.rateSpec(),
+                credentials: credentials, environment: environment, json: global.json)
+            let run = try await session.runner.prepare(
+                key: file.key, kind: .single, inputs: file.inputs, inputPath: absolute(input),
+                acceptChanges: acceptChanges)
+            return try await session.execute(run, inputs: file.inputs)
+        }
+    }
+}
+
+func absolute(_ path: String) -> String {
+    URL(fileURLWithPath: path, relativeTo: URL(fileURLWithPath: FileManager.default.currentDirectoryPath)).standardized.path
+}

@@ -1,0 +1,123 @@
+import Foundation
+import OnboardCore
+
+/// What a person (or a script, with --json) reads on stdout. Logs go to stderr; this is output.
+struct Reporter: Sendable {
+    let json: Bool
+
+    /// Prints a line per step as it happens (text mode only).
+    func handle(_ event: RunEvent) {
+        guard !json else { return }
+        switch event {
+        case .runStarted(let runID, let key):
+            line("run \(runID) (\(key))")
+        case .stepSkipped(_, let step):
+            line("  - \(pad(step)) skipped (condition false)")
+        case .stepStarted:
+            break
+        case .stepDone(_, let step, let outputs, let adopted):
+            let ids = outputs.keys.sorted().map { "\($0)=\(outputs[$0]!.stringValue ?? outputs[$0]!.canonicalString())" }
+            line("  ✓ \(pad(step)) \(ids.joined(separator: " "))\(adopted ? "  (found existing, adopted)" : "")")
+        case .retrying(_, let step, let attempt, let delay, let reason):
+            line("  … \(pad(step)) attempt \(attempt) failed (\(reason)); retrying in \(format(delay))")
+        case .lookingUp(_, let step):
+            line("  ? \(pad(step)) an earlier request may have worked: looking it up before sending again")
+        case .polling(_, let step, let status):
+            line("  … \(pad(step)) waiting for the order to settle (\(status))")
+        case .stepFailed(_, let step, let message):
+            line("  ✗ \(pad(step)) \(message)")
+        case .runFinished:
+            break
+        }
+    }
+
+    /// The final report of a run: its status and every ID, as text or JSON.
+    func summary(runID: String, store: any CheckpointStore, elapsed: Duration, requests: Int) async throws {
+        guard let run = try await store.run(id: runID) else { return }
+        let steps = try await store.steps(runID: runID)
+        if json {
+            print(RunView(run: run, steps: steps, attempts: nil).json(extra: [
+                "elapsed_seconds": .double((elapsed.seconds * 1000).rounded() / 1000), "requests": .int(requests),
+            ]))
+            return
+        }
+        line("\(run.status.rawValue) in \(format(elapsed)), \(requests) requests")
+        switch run.status {
+        case .done: break
+        case .failed:
+            line("fix the cause, then: onboard resume \(run.id)    (details: onboard show \(run.id))")
+        case .inDoubt:
+            line("a step may or may not have happened; see: onboard show \(run.id)")
+        case .interrupted:
+            line("stopped cleanly; continue with: onboard resume \(run.id)")
+        default: break
+        }
+    }
+
+    func line(_ text: String) {
+        print(text)
+        fflush(stdout)
+    }
+
+    private func pad(_ step: String) -> String { step.padding(toLength: 14, withPad: " ", startingAt: 0) }
+}
+
+func format(_ duration: Duration) -> String {
+    let seconds = duration.seconds
+    return seconds < 10 ? String(format: "%.2f s", seconds) : String(format: "%.0f s", seconds)
+}
+
+/// A run as shown by `show`, `list` and `--json`.
+struct RunView {
+    var run: RunRecord
+    var steps: [StepRecord]
+    var attempts: [AttemptRecord]?
+
+    var value: JSONValue {
+        var object: [String: JSONValue] = [
+            "run": .string(run.id), "key": .string(run.key), "kind": .string(run.kind.rawValue),
+            "workflow": .string(run.workflow), "status": .string(run.status.rawValue),
+            "last_error": run.lastError.map(JSONValue.string) ?? .null,
+            "created_at": .string(iso(run.createdAt)), "updated_at": .string(iso(run.updatedAt)),
+            "steps": .array(steps.sorted { $0.position < $1.position }.map { step in
+                [
+                    "step": .string(step.stepID), "status": .string(step.status.rawValue),
+                    "outputs": .object(step.outputs), "attempts": .int(step.attempts),
+                    "last_error": step.lastError.map(JSONValue.string) ?? .null,
+                    "next_retry_at": step.nextRetryAt.map { .string(iso($0)) } ?? .null,
+                ]
+            }),
+        ]
+        if let parent = run.parentID { object["parent"] = .string(parent) }
+        if let batch = run.batchID { object["batch"] = .string(batch) }
+        if let attempts {
+            object["attempts"] = .array(attempts.map { attempt in
+                [
+                    "step": .string(attempt.stepID), "purpose": .string(attempt.purpose.rawValue),
+                    "method": .string(attempt.method), "path": .string(attempt.path),
+                    "started_at": .string(iso(attempt.startedAt)),
+                    "outcome": attempt.outcome.map { .string($0.rawValue) } ?? .string("in_doubt"),
+                    "status_code": attempt.statusCode.map(JSONValue.int) ?? .null,
+                    "error": attempt.error.map(JSONValue.string) ?? .null,
+                ]
+            })
+        }
+        return .object(object)
+    }
+
+    func json(extra: [String: JSONValue] = [:]) -> String {
+        var object = value.objectValue ?? [:]
+        for (key, value) in extra { object[key] = value }
+        return JSONValue.object(object).prettyString()
+    }
+}
+
+func iso(_ date: Date) -> String { date.ISO8601Format(.iso8601.year().month().day().time(includingFractionalSeconds: false).timeZone(separator: .omitted)) }
+
+extension JSONValue {
+    func prettyString() -> String {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .prettyPrinted, .withoutEscapingSlashes]
+        return (try? encoder.encode(self)).map { String(decoding: $0, as: UTF8.self) } ?? "null"
+    }
+}

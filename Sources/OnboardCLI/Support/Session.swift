@@ -1,0 +1,54 @@
+import Foundation
+import Logging
+import OnboardCore
+import OnboardSQLite
+import TelegentClient
+
+/// What a command that executes runs holds: the store, the transport, the runner, the output.
+struct Session {
+    let store: SQLiteCheckpointStore
+    let definition: WorkflowDefinition
+    let transport: TelegentHTTPTransport
+    let runner: Runner
+    let shutdown: ShutdownSignal
+    let reporter: Reporter
+
+    static func open(
+        db: String, definition: WorkflowDefinition, baseURL: String, rate: RateSpec,
+        credentials: (key: String, secret: String), environment: [String: String], json: Bool,
+        store existing: SQLiteCheckpointStore? = nil
+    ) throws -> Session {
+        let transport = try TelegentHTTPTransport(
+            baseURL: baseURL, auth: definition.auth,
+            credentials: .init(accountKey: credentials.key, accountSecret: credentials.secret),
+            limiter: rate.makeLimiter())
+        let store = try existing ?? SQLiteCheckpointStore(path: db)
+        let shutdown = ShutdownSignal()
+        let reporter = Reporter(json: json)
+        let runner = Runner(
+            definition: definition, store: store, transport: transport,
+            configuration: .init(environment: environment), shutdown: shutdown,
+            logger: Logger(label: "onboard.runner"), events: reporter.handle)
+        return Session(
+            store: store, definition: definition, transport: transport, runner: runner, shutdown: shutdown,
+            reporter: reporter)
+    }
+
+    /// Executes `run` with Ctrl-C handled, prints the result, and returns the exit status.
+    func execute(_ run: RunRecord, inputs: RunInputs) async throws -> ExitStatus {
+        let trap = SignalTrap(shutdown: shutdown, reporter: reporter)
+        defer { trap.cancel() }
+        let started = ContinuousClock.now
+        let status: RunStatus
+        do {
+            status = try await runner.execute(run, inputs: inputs)
+        } catch {
+            try? await transport.shutdown()
+            throw error
+        }
+        try await transport.shutdown()
+        let elapsed = ContinuousClock.now - started
+        try await reporter.summary(runID: run.id, store: store, elapsed: elapsed, requests: transport.statistics.requests)
+        return ExitStatus(status)
+    }
+}
