@@ -1,0 +1,85 @@
+import Foundation
+import GRDB
+import OnboardSQLite
+import Testing
+
+/// The repository's `migrations/` folder, found from this file's place in the source tree.
+private let migrationsFolder = URL(fileURLWithPath: #filePath)
+    .deletingLastPathComponent()  // OnboardSQLiteTests
+    .deletingLastPathComponent()  // Tests
+    .deletingLastPathComponent()  // the package root
+    .appendingPathComponent("migrations", isDirectory: true)
+
+/// SHA-256 of every shipped migration. A shipped file is never edited: if this test fails for an existing file,
+/// undo the edit and add a new migration instead. A new file gets its pin here when it ships
+/// (`scripts/embed-migrations.sh` prints the hashes).
+private let pinnedHashes: [String: String] = [
+    "0001_initial.sql": "27a6031217e463196d2c810ef04676826c2240cd54d2936305f06edf3b6cb424"
+]
+
+@Suite("Migrations")
+struct MigrationTests {
+    private func filesOnDisk() throws -> [(name: String, data: Data)] {
+        try FileManager.default.contentsOfDirectory(atPath: migrationsFolder.path)
+            .sorted()
+            .map { name in (name, try Data(contentsOf: migrationsFolder.appendingPathComponent(name))) }
+    }
+
+    @Test("Files are named NNNN_name.sql, numbered from 0001 without gaps")
+    func names() throws {
+        let names = try filesOnDisk().map(\.name)
+        #expect(!names.isEmpty)
+        for (index, name) in names.enumerated() {
+            #expect(name.wholeMatch(of: /[0-9]{4}_[a-z0-9_]+\.sql/) != nil, "\(name)")
+            #expect(name.hasPrefix(String(format: "%04d_", index + 1)), "\(name)")
+        }
+    }
+
+    @Test("The embedded copy equals migrations/ byte for byte (else run scripts/embed-migrations.sh)")
+    func embeddedCopyIsCurrent() throws {
+        let disk = try filesOnDisk()
+        #expect(embeddedMigrations.map(\.id) == disk.map(\.name))
+        for (embedded, file) in zip(embeddedMigrations, disk) {
+            #expect(Data(embedded.sql.utf8) == file.data, "\(file.name) differs from its embedded copy")
+        }
+    }
+
+    @Test("Shipped migrations match their pinned SHA-256")
+    func pinnedHashesHold() throws {
+        let disk = try filesOnDisk()
+        #expect(Set(pinnedHashes.keys) == Set(disk.map(\.name)), "every file is pinned, and every pin has its file")
+        for file in disk {
+            #expect(sha256Hex(file.data) == pinnedHashes[file.name], "\(file.name) was edited after it shipped")
+        }
+    }
+
+    @Test("SHA-256 known answers")
+    func sha256KnownAnswers() {
+        #expect(sha256Hex(Array("".utf8)) == "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855")
+        #expect(sha256Hex(Array("abc".utf8)) == "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad")
+        #expect(
+            sha256Hex(Array("abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq".utf8))
+                == "248d6a61d20638b8e5c026930c3e6039a33ce45964ff2167f6ecedd419db06c1")
+        #expect(
+            sha256Hex([UInt8](repeating: 0x61, count: 1000))
+                == "41edece42d63e8d9bf515a9ba6932e1c20cbc9f5a5d134645adb5db1b9737ea3")
+    }
+
+    @Test("The migrator registers every file under its name, and a fresh database applies them all")
+    func migratorMatchesFiles() async throws {
+        let migrator = SQLiteCheckpointStore.migrator()
+        #expect(migrator.migrations == embeddedMigrations.map(\.id))
+        try await withStore { store, _ in
+            let applied = try await store.pool.read { db in try migrator.appliedMigrations(db) }
+            #expect(applied == embeddedMigrations.map(\.id))
+            let tables = try await store.pool.read { db in
+                try String.fetchAll(
+                    db,
+                    sql:
+                        "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name"
+                )
+            }
+            #expect(tables == ["attempts", "batches", "claims", "grdb_migrations", "runs", "steps"])
+        }
+    }
+}
