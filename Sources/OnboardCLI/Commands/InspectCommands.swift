@@ -82,7 +82,10 @@ struct ShowCommand: AsyncParsableCommand {
     func run() async throws {
         try await withExitStatus(json: global.json) {
             let store = try SQLiteCheckpointStore(path: global.db)
-            guard let run = try await store.run(id: runID) ?? store.run(key: runID) else {
+            let byID = try await store.run(id: runID)
+            var found = byID
+            if found == nil { found = try await store.run(key: runID) }
+            guard let run = found else {
                 throw CLIError.badInput("no run \(runID) in \(global.db) (onboard list shows the runs)")
             }
             let steps = try await store.steps(runID: run.id)

@@ -56,7 +56,7 @@ struct Reporter: Sendable {
 
     func line(_ text: String) {
         print(text)
-        fflush(stdout)
+        fflush(nil)  // progress lines must show now, also when stdout is a pipe
     }
 
     private func pad(_ step: String) -> String { step.padding(toLength: 14, withPad: " ", startingAt: 0) }

@@ -1,4 +1,4 @@
-import Dispatch
+@preconcurrency import Dispatch
 import Foundation
 import OnboardCore
 
@@ -11,7 +11,8 @@ import OnboardCore
 /// Ctrl-C / SIGTERM: the first asks runs to stop starting requests, finish the one in flight and commit (they
 /// then return `interrupted`, exit 130); a second, or 15 s without stopping, exits 130 at once (a request still in
 /// flight is then in doubt, which the next resume reconciles).
-final class SignalTrap: Sendable {
+/// `@unchecked`: the signal sources are only touched in `init` and `cancel`, by the task that owns the trap.
+final class SignalTrap: @unchecked Sendable {
     private let sources: [any DispatchSourceSignal]
 
     init(shutdown: ShutdownSignal, reporter: Reporter) {

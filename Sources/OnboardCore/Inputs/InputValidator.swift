@@ -2,22 +2,38 @@ import Foundation
 
 /// Checks one run's inputs against its workflow's `inputs:` and `rules:`, collecting every problem.
 public enum InputValidator {
+    /// Which fields an item must have: all, or only those of some top-level sections (an account item of a
+    /// batch carries only the sections its steps read).
+    public enum Scope: Sendable {
+        case all
+        case sections(Set<String>)
+
+        func contains(_ path: String) -> Bool {
+            switch self {
+            case .all: return true
+            case .sections(let sections): return sections.contains(String(path.split(separator: ".").first ?? ""))
+            }
+        }
+    }
+
     /// Applies defaults to `value` and validates it. `document` locates problems (file and line); `item` names
     /// the batch item. Returns the inputs with defaults, or throws every problem at once.
     public static func prepare(
         _ value: JSONValue, definition: WorkflowDefinition, environment: [String: String],
-        document: YAMLDocument?, pathPrefix: String = "", item: String? = nil, file: String
+        document: YAMLDocument?, pathPrefix: String = "", item: String? = nil, file: String, line: Int? = nil,
+        scope: Scope = .all
     ) throws(DiagnosticList) -> RunInputs {
         var problems: [Diagnostic] = []
         func report(_ path: String, _ message: String) {
             let fullPath = join(pathPrefix, path)
             problems.append(
                 Diagnostic(
-                    file: document?.file ?? file, line: document?.line(of: fullPath), field: path, item: item,
+                    file: document?.file ?? file, line: line ?? document?.line(of: fullPath), field: path, item: item,
                     message: message))
         }
         var inputs = value.objectValue == nil ? JSONValue.object([:]) : value
-        let declared = Set(definition.inputs.map(\.path))
+        let fields = definition.inputs.filter { scope.contains($0.path) }
+        let declared = Set(fields.map(\.path))
         for leaf in inputs.leafPaths() where !leaf.isEmpty && !declared.contains(leaf) {
             if !declared.contains(where: { $0.hasPrefix(leaf + ".") }) {
                 let suggestion = declared.min { distance($0, leaf) < distance($1, leaf) }
@@ -25,7 +41,7 @@ public enum InputValidator {
                 report(leaf, "unknown input field\(hint)")
             }
         }
-        for field in definition.inputs {
+        for field in fields {
             let current = inputs.value(atPath: field.path)
             if current == nil || current == .null {
                 if let defaultValue = field.defaultValue {
@@ -44,13 +60,16 @@ public enum InputValidator {
             }
             throw DiagnosticList(problems)
         }
-        for field in definition.inputs {
+        for field in fields {
             guard let current = resolved.value(atPath: field.path), current != .null else { continue }
             if let message = check(current, against: field) { report(field.path, message) }
         }
         if problems.isEmpty {
-            let scope = JSONScope(["inputs": resolved])
-            for rule in definition.rules where !rule.check.evaluate(in: scope).isTruthy {
+            let expressionScope = JSONScope(["inputs": resolved])
+            let rules = definition.rules.filter { rule in
+                rule.check.paths.allSatisfy { $0.first != "inputs" || scope.contains($0.dropFirst().joined(separator: ".")) }
+            }
+            for rule in rules where !rule.check.evaluate(in: expressionScope).isTruthy {
                 report(rule.field, rule.message)
             }
         }

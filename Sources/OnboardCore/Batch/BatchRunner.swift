@@ -1,0 +1,197 @@
+import Foundation
+import Synchronization
+
+/// How one item of a batch ended this time.
+public enum ItemOutcome: String, Sendable, Codable, CaseIterable {
+    case done
+    /// Finished in an earlier invocation: no call made.
+    case skipped
+    case failed
+    case inDoubt = "in_doubt"
+    /// Its finished steps' inputs changed: reported, not re-applied.
+    case drift
+    /// Its account did not finish, so it did not start.
+    case blocked
+    case interrupted
+}
+
+/// Live counters of a batch, for the progress line.
+public final class BatchProgress: Sendable {
+    public struct Snapshot: Sendable {
+        public var total: Int
+        public var running: Int
+        public var outcomes: [ItemOutcome: Int]
+        public var finished: Int { outcomes.values.reduce(0, +) }
+        public var failures: Int { (outcomes[.failed] ?? 0) + (outcomes[.inDoubt] ?? 0) }
+    }
+
+    private let state: Mutex<Snapshot>
+
+    init(total: Int) { state = Mutex(Snapshot(total: total, running: 0, outcomes: [:])) }
+
+    public var snapshot: Snapshot { state.withLock { $0 } }
+
+    func started() { state.withLock { $0.running += 1 } }
+
+    func finished(_ outcome: ItemOutcome, wasRunning: Bool) {
+        state.withLock {
+            if wasRunning { $0.running -= 1 }
+            $0.outcomes[outcome, default: 0] += 1
+        }
+    }
+}
+
+/// One line of a batch's progress events (failures, drift), for the CLI to print.
+public enum BatchEvent: Sendable {
+    case itemFinished(key: String, runID: String, outcome: ItemOutcome, message: String?)
+    case stoppedLaunching(reason: String)
+}
+
+/// Runs a manifest's items concurrently under one runner (so one rate limiter and one token cache), accounts
+/// before their subscribers, with at most `concurrency` items in flight and the items streamed from the manifest,
+/// never all held at once.
+public final class BatchRunner: Sendable {
+    public struct Options: Sendable {
+        public var concurrency: Int
+        /// Stop starting new items after this many failures (nil: never).
+        public var maxFailures: Int?
+        public var acceptChanges: Bool
+
+        public init(concurrency: Int = 8, maxFailures: Int? = nil, acceptChanges: Bool = false) {
+            self.concurrency = max(1, concurrency)
+            self.maxFailures = maxFailures
+            self.acceptChanges = acceptChanges
+        }
+    }
+
+    let runner: Runner
+    let options: Options
+    let events: @Sendable (BatchEvent) -> Void
+
+    public init(runner: Runner, options: Options, events: @escaping @Sendable (BatchEvent) -> Void = { _ in }) {
+        self.runner = runner
+        self.options = options
+        self.events = events
+    }
+
+    /// Validates every item first (throwing every problem at once, before any call), then runs them.
+    public func run(
+        _ manifest: Manifest, environment: [String: String], progressReady: @Sendable (BatchProgress) -> Void = { _ in }
+    ) async throws -> (batchID: String, progress: BatchProgress) {
+        var total = 0
+        let problems = try await manifest.forEachItem(definition: runner.definition, environment: environment) { _ in
+            total += 1
+        }
+        if !problems.isEmpty { throw DiagnosticList(problems) }
+        let batchID = "b" + sha256Hex(Data("\(manifest.name)\u{0}\(runner.definition.name)".utf8)).prefix(11)
+        let now = Date()
+        _ = try await runner.store.createBatch(
+            BatchRecord(id: batchID, manifestPath: manifest.file, workflow: runner.definition.name, createdAt: now, updatedAt: now))
+        let progress = BatchProgress(total: total)
+        progressReady(progress)
+        let gates = AccountGates()
+        let stop = ShutdownSignal()
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            var inFlight = 0
+            _ = try await manifest.forEachItem(definition: runner.definition, environment: environment) { item in
+                if stop.isRequested || runner.shutdown.isRequested {
+                    progress.finished(.interrupted, wasRunning: false)
+                    return
+                }
+                while inFlight >= options.concurrency {
+                    _ = try await group.next()
+                    inFlight -= 1
+                }
+                if let limit = options.maxFailures, progress.snapshot.failures >= limit {
+                    if !stop.isRequested {
+                        stop.request()
+                        events(.stoppedLaunching(reason: "\(limit) failures (--max-failures)"))
+                    }
+                    progress.finished(.blocked, wasRunning: false)
+                    return
+                }
+                inFlight += 1
+                progress.started()
+                group.addTask {
+                    let (runID, outcome, message) = await self.runItem(item, manifest: manifest, batchID: batchID, gates: gates)
+                    progress.finished(outcome, wasRunning: true)
+                    if outcome != .done && outcome != .skipped {
+                        self.events(.itemFinished(key: item.key, runID: runID, outcome: outcome, message: message))
+                    }
+                }
+            }
+            try await group.waitForAll()
+        }
+        return (batchID, progress)
+    }
+
+    /// Runs one item; never throws (an item's failure is its outcome).
+    private func runItem(_ item: BatchItem, manifest: Manifest, batchID: String, gates: AccountGates) async -> (String, ItemOutcome, String?) {
+        let runID = Runner.runID(forKey: item.key)
+        var parentOutputs: [String: [String: JSONValue]] = [:]
+        var parentID: String?
+        if item.kind == .subscriber {
+            switch await gates.wait(for: item.accountKey) {
+            case .ready(let id, let outputs):
+                parentID = id
+                parentOutputs = outputs
+            case .failed(let message):
+                return (runID, .blocked, "account \(item.accountKey) did not finish: \(message)")
+            }
+        }
+        let result: (ItemOutcome, String?)
+        do {
+            let run = try await runner.prepare(
+                key: item.key, kind: item.kind, inputs: item.inputs, inputPath: manifest.file, parentID: parentID,
+                batchID: batchID, acceptChanges: options.acceptChanges)
+            if run.status == .done {
+                result = (.skipped, nil)
+            } else {
+                let status = try await runner.execute(run, inputs: item.inputs, parentOutputs: parentOutputs)
+                let latest = try await runner.store.run(id: run.id)
+                switch status {
+                case .done: result = (.done, nil)
+                case .inDoubt: result = (.inDoubt, latest?.lastError)
+                case .interrupted: result = (.interrupted, latest?.lastError)
+                default: result = (.failed, latest?.lastError)
+                }
+            }
+        } catch let error as ChangedPinsError {
+            result = (.drift, error.lines.joined(separator: "; "))
+        } catch {
+            result = (.failed, "\(error)")
+        }
+        if item.kind == .account {
+            if result.0 == .done || result.0 == .skipped {
+                let steps = (try? await runner.store.steps(runID: runID)) ?? []
+                var outputs: [String: [String: JSONValue]] = [:]
+                for step in steps where step.status == .done { outputs[step.stepID] = step.outputs }
+                await gates.open(item.accountKey, .ready(runID, outputs))
+            } else {
+                await gates.open(item.accountKey, .failed(result.1 ?? result.0.rawValue))
+            }
+        }
+        return (runID, result.0, result.1)
+    }
+}
+
+/// Subscribers wait here until their account's run has finished (or failed).
+actor AccountGates {
+    enum State: Sendable {
+        case ready(String, [String: [String: JSONValue]])
+        case failed(String)
+    }
+
+    private var states: [String: State] = [:]
+    private var waiters: [String: [CheckedContinuation<State, Never>]] = [:]
+
+    func wait(for account: String) async -> State {
+        if let state = states[account] { return state }
+        return await withCheckedContinuation { waiters[account, default: []].append($0) }
+    }
+
+    func open(_ account: String, _ state: State) {
+        states[account] = state
+        for waiter in waiters.removeValue(forKey: account) ?? [] { waiter.resume(returning: state) }
+    }
+}
