@@ -78,7 +78,11 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
-        .executableTarget(name: "onboard", dependencies: ["OnboardCLI"], swiftSettings: swiftSettings),
+        .executableTarget(
+            name: "onboard",
+            dependencies: ["OnboardCLI", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            swiftSettings: swiftSettings
+        ),
         .executableTarget(
             name: "telegent-sim",
             dependencies: [

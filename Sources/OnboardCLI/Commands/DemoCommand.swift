@@ -29,15 +29,22 @@ struct DemoCommand: AsyncParsableCommand {
     @Flag(help: "Print one JSON document instead of text.")
     var json = false
 
+    @Flag(name: .shortAndLong, help: "More log detail on stderr (-v: info, -vv: debug).")
+    var verbose: Int
+
     func run() async throws {
+        var logging = GlobalOptions()
+        logging.verbose = verbose
+        logging.bootstrapLogging()
         try await withExitStatus(json: json) {
             guard let inputPath = input ?? Locator.find("examples/quickstart.yaml") else {
                 throw CLIError.badInput("examples/quickstart.yaml not found; pass --input FILE")
             }
-            var environment = ProcessInfo.processInfo.environment
-            if environment["ONBOARD_SUBSCRIBER_PASSWORD"] == nil {
-                environment["ONBOARD_SUBSCRIBER_PASSWORD"] = "demo-Passw0rd!"
+            var demoEnvironment = ProcessInfo.processInfo.environment
+            if demoEnvironment["ONBOARD_SUBSCRIBER_PASSWORD"] == nil {
+                demoEnvironment["ONBOARD_SUBSCRIBER_PASSWORD"] = "demo-Passw0rd!"
             }
+            let environment = demoEnvironment
             let definition = try loadWorkflow(workflowOption.workflow ?? "quickstart")
             let file = try InputFile.load(path: inputPath, definition: definition, environment: environment)
             for suffix in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: db + suffix) }

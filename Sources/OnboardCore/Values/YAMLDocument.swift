@@ -60,7 +60,7 @@ public struct YAMLDocument: Sendable {
         if let line = node.mark?.line { lines[path] = line }
         switch node {
         case .scalar(let scalar):
-            return convertScalar(scalar)
+            return convertScalar(scalar, tag: node.tag)
         case .sequence(let sequence):
             return .array(
                 sequence.enumerated().map { index, element in
@@ -86,14 +86,14 @@ public struct YAMLDocument: Sendable {
 
     /// Scalars keep YAML's types, except that a number whose text would not survive the conversion stays text:
     /// `+13105559999` (E.164), `07001` (a zip code) and `0801` are strings, not integers.
-    private static func convertScalar(_ scalar: Node.Scalar) -> JSONValue {
+    private static func convertScalar(_ scalar: Node.Scalar, tag: Tag) -> JSONValue {
         let text = scalar.string
         if scalar.style != .plain { return .string(text) }
-        switch Tag.Name(rawValue: scalar.tag.rawValue) {
+        switch Tag.Name(rawValue: tag.rawValue) {
         case .null:
             return .null
         case .bool:
-            return .bool(Bool.construct(from: scalar) ?? false)
+            return .bool(Bool.construct(from: scalar) ?? (["true", "yes", "on"].contains(text.lowercased())))
         case .int:
             if let int = Int(text), String(int) == text { return .int(int) }
             return .string(text)

@@ -1,3 +1,0 @@
-import OnboardCLI
-
-await Onboard.main()
