@@ -22,7 +22,7 @@ public struct Onboard: AsyncParsableCommand {
             Exit codes: 0 done, 1 a run failed, 2 bad input (nothing was called), 3 in doubt, 130 interrupted.
             """,
         subcommands: [
-            DemoCommand.self, RunCommand.self, PlanCommand.self, ResumeCommand.self, RetryCommand.self,
+            DemoCommand.self, RunCommand.self, BatchCommand.self, PlanCommand.self, ResumeCommand.self, RetryCommand.self,
             ResolveCommand.self, StatusCommand.self, ListCommand.self, ShowCommand.self,
         ]
     )

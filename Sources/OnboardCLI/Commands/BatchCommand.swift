@@ -1,0 +1,107 @@
+import ArgumentParser
+import Foundation
+import OnboardCore
+import OnboardSQLite
+import TelegentClient
+
+struct BatchCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "batch",
+        abstract: "Onboard many accounts and subscribers from a manifest; rerun to continue.",
+        discussion: """
+            Account steps run once per account, subscriber steps once per subscriber with that account's IDs. All \
+            items share one rate limiter and one token cache. The whole manifest is checked first: any error stops \
+            the batch before a single call. Rerunning continues: finished items make no call, failed ones are \
+            retried, in-doubt ones reconciled, new ones started; an item whose finished steps' inputs changed is \
+            reported as drift and left alone (unless --accept-changes).
+
+            Example:
+              onboard plan examples/batch.yaml
+              onboard batch examples/batch.yaml --concurrency 8 --report report.csv
+            """)
+
+    @Argument(help: "The manifest (YAML).")
+    var manifest: String
+
+    @Option(help: "Items run at once.")
+    var concurrency: Int = 8
+
+    @Option(help: "Stop starting new items after this many failures.")
+    var maxFailures: Int?
+
+    @Option(help: "Write every item's IDs, status and last error to this file (.json or .csv).")
+    var report: String?
+
+    @Flag(help: "Apply changed inputs to items whose finished steps saw other inputs (otherwise: reported as drift).")
+    var acceptChanges = false
+
+    @OptionGroup var global: GlobalOptions
+    @OptionGroup var api: APIOptions
+    @OptionGroup var workflowOption: WorkflowOption
+
+    func validate() throws {
+        guard concurrency >= 1 else { throw ValidationError("--concurrency must be at least 1") }
+        if let report, !(report.hasSuffix(".json") || report.hasSuffix(".csv")) {
+            throw ValidationError("--report must end in .json or .csv")
+        }
+    }
+
+    func run() async throws {
+        global.bootstrapLogging()
+        try await withExitStatus(json: global.json) {
+            let environment = ProcessInfo.processInfo.environment
+            let manifest = try Manifest.load(path: self.manifest)
+            let definition = try loadWorkflow(workflowOption.workflow ?? manifest.workflow ?? "quickstart")
+            let credentials = try credentialsFromEnvironment(environment)
+            let session = try Session.open(
+                db: global.db, definition: definition, baseURL: api.baseURL, rate: try api.rateSpec(),
+                credentials: credentials, environment: environment, json: true)
+            return try await runBatch(
+                manifest: manifest, session: session, environment: environment,
+                options: .init(concurrency: concurrency, maxFailures: maxFailures, acceptChanges: acceptChanges),
+                report: report, json: global.json)
+        }
+    }
+}
+
+/// Runs a batch with progress, summary and report; shared by `batch` and the benchmarks.
+func runBatch(
+    manifest: Manifest, session: Session, environment: [String: String], options: BatchRunner.Options,
+    report: String?, json: Bool
+) async throws -> ExitStatus {
+    let printer = BatchPrinter(json: json, limiter: session.transport.limiter, transport: session.transport)
+    let batch = BatchRunner(runner: session.runner, options: options, events: printer.event)
+    let trap = SignalTrap(shutdown: session.shutdown, reporter: Reporter(json: json))
+    defer { trap.cancel() }
+    let started = ContinuousClock.now
+    let result: (batchID: String, progress: BatchProgress)
+    do {
+        result = try await withThrowingTaskGroup(of: Void.self) { group in
+            let box = ProgressBox()
+            group.addTask { try await printer.loop(box) }
+            defer { group.cancelAll() }
+            return try await batch.run(manifest, environment: environment) { box.set($0) }
+        }
+    } catch {
+        try? await session.transport.shutdown()
+        throw error
+    }
+    try await session.transport.shutdown()
+    let elapsed = ContinuousClock.now - started
+    let snapshot = result.progress.snapshot
+    let rows = try await BatchReport.rows(batchID: result.batchID, store: session.store, definition: session.definition)
+    if let report { try BatchReport.write(rows, to: report, definition: session.definition) }
+    printer.summary(snapshot, batchID: result.batchID, elapsed: elapsed, rows: rows, report: report)
+    if session.shutdown.isRequested { return .interrupted }
+    if (snapshot.outcomes[.drift] ?? 0) > 0 && snapshot.failures == 0 { return .failed }
+    if (snapshot.outcomes[.inDoubt] ?? 0) > 0 { return .inDoubt }
+    if snapshot.failures > 0 || (snapshot.outcomes[.blocked] ?? 0) > 0 { return .failed }
+    if (snapshot.outcomes[.interrupted] ?? 0) > 0 { return .interrupted }
+    return .done
+}
+
+final class ProgressBox: Sendable {
+    private let value = Locked<BatchProgress?>(nil)
+    func set(_ progress: BatchProgress) { value.withLock { $0 = progress } }
+    var progress: BatchProgress? { value.withLock { $0 } }
+}
