@@ -7,17 +7,22 @@ actor TokenCache {
     struct Entry: Sendable {
         var token: String
         var expiresAt: Date
+        /// Refresh this long before `expiresAt`: 30 s, or a tenth of a short lifetime, so a token never dies in
+        /// flight and a short-lived one is still reused.
+        var margin: TimeInterval
+
+        init(token: String, expiresAt: Date, fetchedAt: Date = Date()) {
+            self.token = token
+            self.expiresAt = expiresAt
+            self.margin = min(30, max(0, expiresAt.timeIntervalSince(fetchedAt)) / 10)
+        }
     }
 
     private var entries: [String: Entry] = [:]
     private var inFlight: [String: Task<Entry, any Error>] = [:]
-    /// Refresh this long before the stated expiry, so a token never dies in flight.
-    private let margin: TimeInterval
-
-    init(margin: TimeInterval = 30) { self.margin = margin }
 
     func token(for scope: String, fetch: @escaping @Sendable () async throws -> Entry) async throws -> String {
-        if let entry = entries[scope], entry.expiresAt.timeIntervalSinceNow > margin { return entry.token }
+        if let entry = entries[scope], entry.expiresAt.timeIntervalSinceNow > entry.margin { return entry.token }
         if let task = inFlight[scope] { return try await task.value.token }
         let task = Task { try await fetch() }
         inFlight[scope] = task

@@ -87,27 +87,33 @@ import Testing
 }
 
 @Suite struct RateLimiterTests {
-    /// The limiter's promise, checked on real sends: no window-long span ever holds more than `limit` of them,
-    /// from a cold start on, and a 429 pause holds everyone back.
+    /// The limiter's promise: of the send times it books, no window-long span ever holds more than `limit`,
+    /// from a cold start on, and a steady stream gets the whole rate.
     @Test func neverMoreThanLimitInAnyWindow() async throws {
-        let limiter = RateLimiter(limit: 5, window: .milliseconds(300))
-        let clock = ContinuousClock()
-        let times = Locked<[ContinuousClock.Instant]>([])
+        let limiter = RateLimiter(limit: 5, window: .seconds(61))
+        let start = ContinuousClock.now
+        var slots: [ContinuousClock.Instant] = []
+        // 23 requests arriving together, then 7 more 500 s later.
+        for _ in 0..<23 { slots.append(await limiter.reserve(at: start)) }
+        for _ in 0..<7 { slots.append(await limiter.reserve(at: start + .seconds(500))) }
+        #expect(slots == slots.sorted())
+        for index in 5..<slots.count {
+            #expect(slots[index] - slots[index - 5] >= .seconds(61))
+        }
+        // The first five leave at once; then five per window: the 23rd books 4 windows later.
+        #expect(slots[4] == start)
+        #expect(slots[22] == start + .seconds(61 * 4))
+        #expect(slots[23] == start + .seconds(500))
+    }
+
+    @Test func grantsEveryRequestThatAsks() async throws {
+        let limiter = RateLimiter(limit: 50, window: .milliseconds(100))
         try await withThrowingTaskGroup(of: Void.self) { group in
-            for _ in 0..<17 {
-                group.addTask {
-                    try await limiter.acquire()
-                    times.withLock { $0.append(clock.now) }
-                }
-            }
+            for _ in 0..<60 { group.addTask { try await limiter.acquire() } }
             try await group.waitForAll()
         }
-        let sorted = times.withLock { $0 }.sorted()
-        #expect(sorted.count == 17)
-        for index in 5..<sorted.count {
-            #expect(sorted[index] - sorted[index - 5] >= .milliseconds(300))
-        }
-        #expect(await limiter.granted == 17)
+        #expect(await limiter.granted == 60)
+        #expect(await limiter.waiting == 0)
     }
 
     @Test func pauseHoldsEveryoneBack() async throws {

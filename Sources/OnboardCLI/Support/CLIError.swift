@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import OnboardCore
+import TelegentClient
 
 /// The exit codes scripts rely on (DESIGN.md section 5).
 enum ExitStatus: Int32 {
@@ -38,6 +39,7 @@ extension CLIError {
         case let error as DiagnosticList: self = .badInput(error.description)
         case let error as ChangedPinsError: self = .badInput(error.description)
         case let error as RunnerError: self = CLIError(message: error.description, status: .failed)
+        case let error as BaseURLError: self = .badInput(error.description)
         default: self = CLIError(message: "\(error)", status: .failed)
         }
     }

@@ -37,7 +37,7 @@ public actor RateLimiter {
 
     /// Waits until a request may leave. Throws `CancellationError` when the task is cancelled while waiting.
     public func acquire() async throws {
-        let slot = reserve()
+        let slot = reserve(at: clock.now)
         waiting += 1
         defer { waiting -= 1 }
         var wakeAt = slot
@@ -62,9 +62,9 @@ public actor RateLimiter {
         }
     }
 
-    /// The reserved times are a ring of `limit` entries; `head` is the oldest once the ring is full.
-    private func reserve() -> ContinuousClock.Instant {
-        let now = clock.now
+    /// Books the earliest send time at or after `now` that keeps every window within the limit. The reserved
+    /// times are a ring of `limit` entries; `head` is the oldest once the ring is full.
+    func reserve(at now: ContinuousClock.Instant) -> ContinuousClock.Instant {
         var slot = now
         if reservations.count == limit {
             slot = max(slot, reservations[head].advanced(by: window))

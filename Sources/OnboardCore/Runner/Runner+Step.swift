@@ -104,8 +104,11 @@ extension Runner {
                     return .stopped(.inDoubt, "\(message); and the lookup failed: \(lookupMessage)")
                 }
             case .fail(let inDoubt):
-                let status = statusCode(from: message)
-                return .stopped(inDoubt ? .inDoubt : .failed, failureText(step, status: status, message: message))
+                let text = failureText(step, status: statusCode(from: message), message: message)
+                guard inDoubt else { return .stopped(.failed, text) }
+                return .stopped(.inDoubt, "\(text); the request may have taken effect and the workflow has no lookup "
+                    + "for '\(step.id)': check, then `onboard resolve \(run.id) \(step.id) --happened --set NAME=VALUE` "
+                    + "or `--not-happened`")
             case .retry(let delay, let lookUpFirst):
                 events(.retrying(runID: run.id, step: step.id, attempt: attempt, delay: delay, reason: message))
                 try await store.setStepState(
