@@ -149,7 +149,8 @@ extension Runner {
     /// The user-facing text of a failure: the API's words, then our hint for that status.
     func failureText(_ step: StepDefinition, status: Int?, message: String) -> String {
         let hint = status.flatMap { step.hints[String($0)] } ?? step.hints["default"]
-        return hint.map { "\(message). Hint: \($0)" } ?? message
+        let sentence = message.hasSuffix(".") ? message : message + "."
+        return hint.map { "\(sentence) Hint: \($0)" } ?? message
     }
 
     private func statusCode(from message: String) -> Int? {
