@@ -103,7 +103,10 @@ import Testing
             if snapshot.outcomes[.done] != 55 {
                 // At most one rerun, as a user would do, with the faults still armed.
                 (snapshot, _) = try await runBatch(harness, text, concurrency: 12)
-                #expect((snapshot.outcomes[.done] ?? 0) + (snapshot.outcomes[.skipped] ?? 0) == 55)
+                let unfinished = try await harness.store.runs(matching: RunFilter()).filter { $0.status != .done }
+                #expect(
+                    (snapshot.outcomes[.done] ?? 0) + (snapshot.outcomes[.skipped] ?? 0) == 55,
+                    "\(unfinished.map { "\($0.key): \($0.status) \($0.lastError ?? "")" })")
             }
             let ledger = harness.ledger
             #expect(ledger.droppedResponses > 0, "the faults fired")

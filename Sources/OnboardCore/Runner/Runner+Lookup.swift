@@ -11,19 +11,18 @@ enum LookupResult: Sendable {
 }
 
 extension Runner {
-    /// Runs a step's `reconcile` lookup: pages through the list, and adopts the first item matching every `match`
-    /// field whose claimed outputs no other run holds. Lookups with the same `serialize` key run one at a time.
-    func lookUp(_ step: StepDefinition, run: RunRecord, scope: RunScope) async throws -> LookupResult {
-        guard let spec = step.reconcile else { return .absent }
-        let key = try spec.serializeKey?.render(in: scope)?.stringValue.map { "\(step.id):\($0)" }
-        return try await lookupLocks.withLock(key) {
-            try await self.lookUpLocked(step, spec: spec, run: run, scope: scope)
-        }
+    /// The `serialize` key of a step's lookup (`provision:MRID-…`), shared by its sends and its lookups.
+    func serializeKey(_ step: StepDefinition, scope: RunScope) -> String? {
+        guard let template = step.reconcile?.serializeKey,
+            let value = (try? template.render(in: scope))??.stringValue
+        else { return nil }
+        return "\(step.id):\(value)"
     }
 
-    private func lookUpLocked(
-        _ step: StepDefinition, spec: ReconcileSpec, run: RunRecord, scope: RunScope
-    ) async throws -> LookupResult {
+    /// Runs a step's `reconcile` lookup: pages through the list, and finds the first item matching every `match`
+    /// field whose claimed outputs no other run holds. The caller holds the step's key exclusively.
+    func lookUp(_ step: StepDefinition, run: RunRecord, scope: RunScope) async throws -> LookupResult {
+        guard let spec = step.reconcile else { return .absent }
         var wanted: [(field: String, value: JSONValue)] = []
         for (field, template) in spec.match {
             guard let value = try template.render(in: scope) else { continue }

@@ -7,6 +7,14 @@ enum StepResult: Sendable {
     case stopped(RunStatus, String)
 }
 
+/// How one send of a step's request ended.
+enum SendOutcome: Sendable {
+    /// Succeeded (and settled), or must stop.
+    case finished(StepResult)
+    /// An error answer or none: what it was, for `StepReaction`.
+    case failed(OutcomeClass, retryAfter: Double?, message: String)
+}
+
 extension Runner {
     /// Sends a step's request until it succeeds or must stop, looking first when an earlier send may have taken
     /// effect; then polls until it settles, and commits its outputs.
@@ -16,75 +24,20 @@ extension Runner {
     ) async throws -> StepResult {
         var attempt = record.attempts
         var mustLook = lookFirst
+        let key = serializeKey(step, scope: scope)
         while true {
-            if mustLook {
-                events(.lookingUp(runID: run.id, step: step.id))
-                switch try await lookUp(step, run: run, scope: scope) {
-                case .found(let outputs):
-                    return try await settle(step, outputs: outputs, run: run, scope: scope, redacted: redacted,
-                        attemptID: nil, adopted: true)
-                case .absent:
-                    break
-                case .failed(let message):
-                    return .stopped(.inDoubt, "the lookup that would tell whether '\(step.id)' already happened "
-                        + "failed (\(message)); `onboard resume \(run.id)` tries again")
-                }
+            if mustLook, let result = try await lookUpAndAdopt(step, run: run, scope: scope, redacted: redacted, key: key) {
+                return result
             }
             if shutdown.isRequested { return .stopped(.interrupted, "") }
             attempt += 1
-            let request: APIRequest
-            let digest: String
-            do {
-                request = try step.request.render(in: scope)
-                digest = try step.request.render(in: redacted).digest
-            } catch {
-                return .stopped(.failed, "cannot build the request: \(error)")
+            let number = attempt
+            let sent = try await lookupLocks.withShared(key) {
+                try await self.sendOnce(step, attempt: number, run: run, scope: scope, redacted: redacted)
             }
-            let row = try await store.beginAttempt(
-                AttemptRecord(
-                    runID: run.id, stepID: step.id, purpose: .send, idempotencyKey: "\(run.id)/\(step.id)/\(attempt)",
-                    method: request.method, path: request.path, startedAt: Date()))
-            logger.debug(
-                "request sent",
-                metadata: ["onboard.run": "\(run.id)", "onboard.step": "\(step.id)", "attempt": "\(attempt)"])
-            let sent: Result<APIResponse, any Error>
-            do {
-                sent = .success(try await transport.send(request))
-            } catch {
-                sent = .failure(error)
-            }
-            let outcome: OutcomeClass
-            var retryAfter: Double?
-            let message: String
-            switch sent {
-            case .success(let response):
-                outcome = OutcomeClass.classify(status: response.status)
-                retryAfter = response.retryAfter
-                message = "HTTP \(response.status)" + (response.apiMessage.map { ": \($0)" } ?? "")
-                if case .success = outcome {
-                    return try await succeed(
-                        step, response: response, attemptID: row.id!, run: run, scope: scope, redacted: redacted,
-                        digest: digest)
-                }
-                try await store.finishAttempt(
-                    id: row.id!, outcome: .httpError, statusCode: response.status, error: message, at: Date())
-            case .failure(let error as TransportError):
-                outcome = .retryable(isAmbiguous: error.mayHaveArrived)
-                message = "no answer: \(error.message)"
-                try await store.finishAttempt(id: row.id!, outcome: .noAnswer, statusCode: nil, error: message, at: Date())
-            case .failure(let error as AuthenticationError):
-                let retryable = error.status.map { [408, 429, 500, 502, 503, 504].contains($0) } ?? true
-                outcome = retryable ? .retryable(isAmbiguous: false) : .fatal
-                retryAfter = error.retryAfter
-                message = error.description
-                // The step's own request never left: nothing can have happened.
-                try await store.finishAttempt(
-                    id: row.id!, outcome: .resolvedNotHappened, statusCode: error.status, error: message, at: Date())
-            case .failure(let error):
-                try? await store.finishAttempt(
-                    id: row.id!, outcome: .abandoned, statusCode: nil, error: "\(error)", at: Date())
-                if error is CancellationError { return .stopped(.interrupted, "") }
-                throw error
+            guard case .failed(let outcome, let retryAfter, let message) = sent else {
+                if case .finished(let result) = sent { return result }
+                continue
             }
             let reaction = StepReaction.decide(
                 step: step, outcome: outcome, attempt: attempt, retryAfter: retryAfter,
@@ -93,16 +46,10 @@ extension Runner {
             case .succeed:
                 continue
             case .lookUpOrFail:
-                events(.lookingUp(runID: run.id, step: step.id))
-                switch try await lookUp(step, run: run, scope: scope) {
-                case .found(let outputs):
-                    return try await settle(step, outputs: outputs, run: run, scope: scope, redacted: redacted,
-                        attemptID: nil, adopted: true)
-                case .absent:
-                    return .stopped(.failed, failureText(step, status: 409, message: message))
-                case .failed(let lookupMessage):
-                    return .stopped(.inDoubt, "\(message); and the lookup failed: \(lookupMessage)")
+                if let result = try await lookUpAndAdopt(step, run: run, scope: scope, redacted: redacted, key: key) {
+                    return result
                 }
+                return .stopped(.failed, failureText(step, status: 409, message: message))
             case .fail(let inDoubt):
                 let text = failureText(step, status: statusCode(from: message), message: message)
                 guard inDoubt else { return .stopped(.failed, text) }
@@ -117,6 +64,83 @@ extension Runner {
                 if !(await shutdown.sleep(for: delay)) { return .stopped(.interrupted, "") }
                 mustLook = lookUpFirst
             }
+        }
+    }
+
+    /// Looks the step's effect up and, when found, adopts it (settles and commits) while holding the step's key
+    /// exclusively. Returns nil when the lookup proves nothing exists.
+    private func lookUpAndAdopt(
+        _ step: StepDefinition, run: RunRecord, scope: RunScope, redacted: RunScope, key: String?
+    ) async throws -> StepResult? {
+        events(.lookingUp(runID: run.id, step: step.id))
+        return try await lookupLocks.withExclusive(key) { () async throws -> StepResult? in
+            switch try await self.lookUp(step, run: run, scope: scope) {
+            case .found(let outputs):
+                return try await self.settle(
+                    step, outputs: outputs, run: run, scope: scope, redacted: redacted, attemptID: nil, adopted: true)
+            case .absent:
+                return nil
+            case .failed(let message):
+                return .stopped(.inDoubt, "the lookup that would tell whether '\(step.id)' already happened "
+                    + "failed (\(message)); `onboard resume \(run.id)` tries again")
+            }
+        }
+    }
+
+    /// One send: records the attempt, sends, and on success settles and commits.
+    private func sendOnce(
+        _ step: StepDefinition, attempt: Int, run: RunRecord, scope: RunScope, redacted: RunScope
+    ) async throws -> SendOutcome {
+        let request: APIRequest
+        let digest: String
+        do {
+            request = try step.request.render(in: scope)
+            digest = try step.request.render(in: redacted).digest
+        } catch {
+            return .finished(.stopped(.failed, "cannot build the request: \(error)"))
+        }
+        let row = try await store.beginAttempt(
+            AttemptRecord(
+                runID: run.id, stepID: step.id, purpose: .send, idempotencyKey: "\(run.id)/\(step.id)/\(attempt)",
+                method: request.method, path: request.path, startedAt: Date()))
+        logger.debug(
+            "request sent",
+            metadata: ["onboard.run": "\(run.id)", "onboard.step": "\(step.id)", "attempt": "\(attempt)"])
+        let sent: Result<APIResponse, any Error>
+        do {
+            sent = .success(try await transport.send(request))
+        } catch {
+            sent = .failure(error)
+        }
+        switch sent {
+        case .success(let response):
+            let outcome = OutcomeClass.classify(status: response.status)
+            if case .success = outcome {
+                return .finished(
+                    try await succeed(
+                        step, response: response, attemptID: row.id!, run: run, scope: scope, redacted: redacted,
+                        digest: digest))
+            }
+            let message = "HTTP \(response.status)" + (response.apiMessage.map { ": \($0)" } ?? "")
+            try await store.finishAttempt(
+                id: row.id!, outcome: .httpError, statusCode: response.status, error: message, at: Date())
+            return .failed(outcome, retryAfter: response.retryAfter, message: message)
+        case .failure(let error as TransportError):
+            let message = "no answer: \(error.message)"
+            try await store.finishAttempt(id: row.id!, outcome: .noAnswer, statusCode: nil, error: message, at: Date())
+            return .failed(.retryable(isAmbiguous: error.mayHaveArrived), retryAfter: nil, message: message)
+        case .failure(let error as AuthenticationError):
+            let retryable = error.status.map { [408, 429, 500, 502, 503, 504].contains($0) } ?? true
+            // The step's own request never left: nothing can have happened.
+            try await store.finishAttempt(
+                id: row.id!, outcome: .resolvedNotHappened, statusCode: error.status, error: error.description,
+                at: Date())
+            return .failed(retryable ? .retryable(isAmbiguous: false) : .fatal, retryAfter: error.retryAfter, message: error.description)
+        case .failure(let error):
+            try? await store.finishAttempt(
+                id: row.id!, outcome: .abandoned, statusCode: nil, error: "\(error)", at: Date())
+            if error is CancellationError { return .finished(.stopped(.interrupted, "")) }
+            throw error
         }
     }
 
