@@ -1,0 +1,52 @@
+import Foundation
+import OnboardCore
+
+/// Where benchmarks find the repository's workflows and examples.
+enum BenchFiles {
+    static let root: URL = {
+        var directory = URL(fileURLWithPath: FileManager.default.currentDirectoryPath)
+        for _ in 0..<6 {
+            if FileManager.default.fileExists(atPath: directory.appendingPathComponent("workflows/quickstart.yaml").path) {
+                return directory
+            }
+            directory.deleteLastPathComponent()
+        }
+        return URL(fileURLWithPath: FileManager.default.currentDirectoryPath)
+    }()
+
+    static func workflow(_ name: String = "quickstart") throws -> WorkflowDefinition {
+        try WorkflowLoader.load(path: root.appendingPathComponent("workflows/\(name).yaml").path)
+    }
+
+    static func temporaryDirectory() throws -> URL {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("onboard-bench-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        return directory
+    }
+}
+
+/// Median of a list of figures.
+func median(_ values: [Double]) -> Double {
+    let sorted = values.sorted()
+    guard !sorted.isEmpty else { return 0 }
+    return sorted.count % 2 == 1 ? sorted[sorted.count / 2] : (sorted[sorted.count / 2 - 1] + sorted[sorted.count / 2]) / 2
+}
+
+/// Writes figures as JSON when asked.
+func writeFigures(_ figures: [String: JSONValue], to path: String?) throws {
+    let encoder = JSONEncoder()
+    encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+    let text = String(decoding: try encoder.encode(JSONValue.object(figures)), as: UTF8.self)
+    print(text)
+    if let path { try text.write(toFile: path, atomically: true, encoding: .utf8) }
+}
+
+/// Peak resident memory of this process (Linux: VmHWM), in MB.
+func peakMemoryMB() -> Double {
+    guard let status = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8) else { return 0 }
+    for line in status.split(separator: "\n") where line.hasPrefix("VmHWM:") {
+        let kilobytes = line.split(separator: " ").compactMap { Double($0) }.first ?? 0
+        return kilobytes / 1024
+    }
+    return 0
+}

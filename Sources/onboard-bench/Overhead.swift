@@ -1,0 +1,151 @@
+import ArgumentParser
+import Foundation
+import OnboardCore
+import OnboardSQLite
+import TelegentClient
+import TelegentSimulator
+
+/// `overhead`: sequential complete runs at zero simulator latency, with checkpoints, against the same calls made
+/// by the bare client with none. The difference is the engine's cost per run.
+struct Overhead: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Engine overhead per complete run: onboard vs the bare client, sequential, zero latency.",
+        discussion: "Example: swift run -c release onboard-bench overhead --runs 200 --rounds 3")
+
+    @Option(help: "Complete runs per round.")
+    var runs: Int = 200
+
+    @Option(help: "Rounds; the medians are reported.")
+    var rounds: Int = 3
+
+    @Flag(help: "Enable the voice route (8 steps instead of 7).")
+    var voice = false
+
+    @Option(help: "Write the figures as JSON to this file.")
+    var json: String?
+
+    func run() async throws {
+        let workflow = try BenchFiles.workflow()
+        let configuration = SimulatorConfiguration(rateLimitPerMinute: nil, numbersPerArea: max(1000, runs * rounds * 2 + 100))
+        let figures = try await TelegentSimulator.withRunning(configuration) { simulator in
+            var engine: [Double] = []
+            var bare: [Double] = []
+            var stepsPerRun = 0
+            for round in 0..<rounds {
+                let directory = try BenchFiles.temporaryDirectory()
+                defer { try? FileManager.default.removeItem(at: directory) }
+                let store = try SQLiteCheckpointStore(path: directory.appendingPathComponent("bench.sqlite").path)
+                let transport = try makeTransport(simulator, workflow)
+                let runner = Runner(
+                    definition: workflow, store: store, transport: transport,
+                    configuration: .init(environment: ["PW": "bench-Passw0rd"]))
+                var prepared: [(RunRecord, RunInputs)] = []
+                for index in 0..<runs {
+                    let inputs = try inputs(workflow, tag: "e\(round)-\(index)")
+                    prepared.append((try await runner.prepare(key: "e\(round)-\(index)", kind: .single, inputs: inputs, inputPath: nil), inputs))
+                }
+                // Warm the token cache and the connection pool, as a long-running batch would have.
+                _ = try await transport.send(APIRequest(method: "GET", path: "/v1.0/distributor/accounts"))
+                let clock = ContinuousClock()
+                let start = clock.now
+                for (run, inputs) in prepared {
+                    let status = try await runner.execute(run, inputs: inputs)
+                    guard status == .done else { throw ValidationError("run \(run.id) ended \(status)") }
+                }
+                engine.append((clock.now - start).seconds * 1000 / Double(runs))
+                stepsPerRun = try await store.steps(runID: prepared[0].0.id).filter { $0.status == .done }.count
+                try await transport.shutdown()
+
+                let bareTransport = try makeTransport(simulator, workflow)
+                let bareClient = BareClient(transport: bareTransport, voice: voice)
+                try await bareClient.warm()
+                let bareStart = clock.now
+                for index in 0..<runs { try await bareClient.quickStart(tag: "b\(round)-\(index)") }
+                bare.append((clock.now - bareStart).seconds * 1000 / Double(runs))
+                try await bareTransport.shutdown()
+            }
+            let engineMedian = median(engine), bareMedian = median(bare)
+            return [
+                "scenario": "overhead", "runs_per_round": .int(runs), "rounds": .int(rounds), "steps_per_run": .int(stepsPerRun),
+                "engine_ms_per_run": .double(engineMedian), "bare_ms_per_run": .double(bareMedian),
+                "overhead_ms_per_run": .double(engineMedian - bareMedian),
+                "engine_ms_per_step": .double(engineMedian / Double(max(stepsPerRun, 1))),
+                "ratio": .double(engineMedian / max(bareMedian, 0.001)),
+                "engine_rounds_ms": .array(engine.map(JSONValue.double)), "bare_rounds_ms": .array(bare.map(JSONValue.double)),
+            ] as [String: JSONValue]
+        }
+        try writeFigures(figures, to: json)
+    }
+
+    func inputs(_ workflow: WorkflowDefinition, tag: String) throws -> RunInputs {
+        let value: JSONValue = [
+            "account": ["name": .string("Bench \(tag)"), "admin_email": "admin@bench.example"],
+            "message_route": ["name": "Bench route", "url": "https://hooks.bench.example/m"],
+            "voice_route": voice ? ["enabled": true, "name": "Bench voice", "type": "URL", "url": "https://hooks.bench.example/v"] : ["enabled": false],
+            "number": ["area_code": ""],
+            "subscriber": ["name": "Bench", "email": .string("\(tag)@bench.example"), "password": "${env.PW}"],
+            "test_message": ["to": "+13105559999"],
+        ]
+        return try InputValidator.prepare(value, definition: workflow, environment: ["PW": "bench-Passw0rd"], document: nil, file: "bench")
+    }
+}
+
+func makeTransport(_ simulator: RunningSimulator, _ workflow: WorkflowDefinition, rate: RateSpec = RateSpec(requests: 10_000_000), maximumConnections: Int = 64) throws -> TelegentHTTPTransport {
+    try TelegentHTTPTransport(
+        baseURL: simulator.baseURL, auth: workflow.auth,
+        credentials: .init(accountKey: SimulatorCredential.demo.accountKey, accountSecret: SimulatorCredential.demo.accountSecret),
+        limiter: rate.makeLimiter(), maximumConnections: maximumConnections)
+}
+
+/// The quick start written by hand against the transport: the same calls, no definitions, no checkpoints.
+struct BareClient {
+    let transport: TelegentHTTPTransport
+    let voice: Bool
+
+    func warm() async throws {
+        _ = try await transport.send(APIRequest(method: "GET", path: "/v1.0/distributor/accounts"))
+    }
+
+    func post(_ path: String, _ body: JSONValue) async throws -> JSONValue {
+        let response = try await transport.send(APIRequest(method: "POST", path: path, body: body))
+        guard response.isSuccess, let body = response.body else {
+            throw ValidationError("\(path): HTTP \(response.status) \(response.apiMessage ?? "")")
+        }
+        return body
+    }
+
+    func quickStart(tag: String) async throws {
+        let account = try await post("/v1.0/account/create", [
+            "AccountName": .string("Bare \(tag)"), "AccountAdmin": "admin@bench.example",
+            "BillingAddress": ["Street1": "", "Street2": "", "City": "", "State": "", "Zip": "", "Country": "USA"],
+        ])
+        let accountID = account["AccountId"] ?? .null
+        let route = try await post("/v1.0/message/routes", [
+            "RouteName": "Bare route", "MessageUrl": "https://hooks.bench.example/m", "MessageUrlMethod": "POST",
+            "MessageRouteEnabled": true, "AccountId": accountID,
+        ])
+        var provision: JSONValue = [
+            "NumberType": "mvno", "MessageType": "p2p", "MessageEnabled": true, "VoiceEnabled": .bool(voice),
+            "ProductType": "Sms+Data+Voice", "MessageRouteId": route["MessageRouteId"] ?? .null, "AreaCode": "",
+            "ZipCode": "", "AccountId": accountID,
+        ]
+        if voice {
+            let voiceRoute = try await post("/v1.0/voice/routes", [
+                "RouteName": "Bare voice", "RouteType": "URL", "VoiceUrl": "https://hooks.bench.example/v",
+                "VoiceUrlMethod": "POST", "RouteEnabled": true, "AccountId": accountID,
+            ])
+            provision.set(voiceRoute["CallRouteId"] ?? .null, atPath: "VoiceRouteId")
+        }
+        _ = try await post("/v1.0/numbers/availability", [
+            "NumberType": "mobile", "MessageType": "p2p", "MessageEnabled": true, "VoiceEnabled": .bool(voice),
+            "PageNumber": 1, "AreaCode": "", "ZipCode": "",
+        ])
+        let number = try await post("/v1.0/numbers/provision", provision)
+        let phone = number["PhoneNumberAssigned"] ?? .null
+        _ = try await post("/v1.0/subscribers/create", [
+            "Name": "Bare", "Email": .string("\(tag)@bare.example"), "Password": "bench-Passw0rd", "AccountId": accountID,
+            "PhoneNumbers": [phone], "Role": "Subscriber",
+        ])
+        _ = try await post("/v1.0/message/outbound", ["To": [["Number": "+13105559999"]], "From": phone, "Body": "Hello"])
+    }
+}
