@@ -68,7 +68,9 @@ public enum TelegentSimulator {
                 try await group.waitForAll()
                 return value
             } catch {
+                // Let the server finish its graceful shutdown before the group cancels what is left.
                 await serviceGroup.triggerGracefulShutdown()
+                try? await group.waitForAll()
                 throw error
             }
         }

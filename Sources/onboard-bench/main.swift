@@ -1,1 +1,19 @@
-print("bench")
+import ArgumentParser
+
+/// `onboard-bench`: the figures issues ask for, measured here rather than by timed assertions in tests.
+struct OnboardBench: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "onboard-bench",
+        abstract: "Measure onboard and its simulator. Build in release: swift run -c release onboard-bench <subcommand>.",
+        subcommands: [SimLoad.self]
+    )
+}
+
+/// The entry point. In main.swift (no `@main`) a bare `OnboardBench.main()` at top level resolves to the
+/// synchronous entry point, which only prints help for async subcommands; inside an async function the async
+/// overloads win.
+func runOnboardBench() async {
+    await OnboardBench.main()
+}
+
+await runOnboardBench()
