@@ -99,6 +99,7 @@ let package = Package(
                 "OnboardCLI", "OnboardCore", "OnboardSQLite", "TelegentClient", "TelegentSimulator",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: swiftSettings
         ),

@@ -54,7 +54,9 @@ extension SQLiteCheckpointStore {
     /// - Returns: `attempt` with the `id` the store assigned (any `id` it carried is ignored).
     /// - Throws: ``StoreError`` `notFound` when the step does not exist.
     public func beginAttempt(_ attempt: AttemptRecord) async throws -> AttemptRecord {
-        try await write("recording an attempt of \(attempt.runID)/\(attempt.stepID)") { db in
+        let doing = "recording an attempt of \(attempt.runID)/\(attempt.stepID)"
+        // A request that may change something must be on disk before it leaves; lookups and polls only read.
+        let record: @Sendable (Database) throws -> AttemptRecord = { db in
             try db.cachedStatement(
                 sql: """
                     UPDATE steps SET status = ?, attempts = attempts + ?, updated_at = ? \
@@ -80,6 +82,7 @@ extension SQLiteCheckpointStore {
             stored.id = db.lastInsertedRowID
             return stored
         }
+        return attempt.purpose == .send ? try await writeSynced(doing, record) : try await write(doing, record)
     }
 
     /// - Throws: ``StoreError`` `notFound` when no attempt has this `id`.

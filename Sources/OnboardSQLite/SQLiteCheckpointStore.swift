@@ -15,13 +15,20 @@ import OnboardCore
 /// ## Durability
 ///
 /// Each method that changes something runs one short write transaction and returns only once it is durable.
-/// The writer connection uses `synchronous = FULL`: in WAL mode SQLite then syncs the WAL file to stable storage
-/// at every commit, so **a checkpoint whose method has returned survives a crash of the process, of the operating
-/// system, and a power loss** (on storage that honours `fsync`; on Apple platforms `fullfsync` is on too, because
-/// plain `fsync` there does not flush the drive's cache). `synchronous = NORMAL`, GRDB's default for WAL, syncs
-/// only at WAL checkpoints: the file never corrupts, but the last commits before a power loss may be rolled
-/// back, and an attempt row that vanished after its request was sent is exactly the duplicate purchase the store
-/// exists to prevent. The price is one sync per commit (a step commits about three times).
+/// Every commit survives a crash of the process (WAL). What survives a crash of the operating system or a power
+/// loss is chosen by ``Durability``:
+///
+/// - ``Durability/beforeRequests`` (the default): ``beginAttempt(_:)`` for a request (`purpose == .send`)
+///   commits with `synchronous = FULL`, which syncs the WAL file to stable storage and with it **every earlier
+///   commit**; other commits use `synchronous = NORMAL`. So before any request leaves, its attempt row and all the
+///   IDs checkpointed before it are on disk. A power loss can only roll back what was committed after the last
+///   request left (that request's outcome and outputs), and the attempt row that survives makes the next resume
+///   look the effect up instead of repeating it: no duplicate, no lost ID. One sync per request.
+/// - ``Durability/everyCommit``: `synchronous = FULL` on every commit (about three syncs per step).
+///
+/// `synchronous = NORMAL` alone would not do: an attempt row that vanished after its request was sent is exactly
+/// the duplicate purchase the store exists to prevent. On Apple platforms `fullfsync` is on too, because plain
+/// `fsync` there does not flush the drive's cache.
 ///
 /// Writes are not interrupted by task cancellation: a commit that has been asked for completes (it takes
 /// milliseconds), so a runner that is shutting down can still record what happened. Reads honour cancellation.
@@ -41,8 +48,17 @@ import OnboardCore
 /// ``completeStep(runID:stepID:outputs:inputDigest:claims:attemptID:at:)``, and `io` (with the SQLite code and
 /// message) for anything SQLite reports.
 public final class SQLiteCheckpointStore: CheckpointStore {
+    /// Which commits are synced to stable storage before they return (see the type's documentation).
+    public enum Durability: String, Sendable, CaseIterable {
+        /// Sync the commit that records a request before it is sent (and with it everything before).
+        case beforeRequests = "before-requests"
+        /// Sync every commit.
+        case everyCommit = "every-commit"
+    }
+
     /// The database file.
     public let path: String
+    public let durability: Durability
     package let pool: DatabasePool
 
     /// How long a write waits for another process's write transaction before failing.
@@ -54,15 +70,16 @@ public final class SQLiteCheckpointStore: CheckpointStore {
     ///
     /// - Throws: ``StoreError`` with code `supersededSchema` when the file was migrated by a newer release, or
     ///   `io` when it cannot be created, opened or migrated.
-    public init(path: String) throws {
+    public init(path: String, durability: Durability = .beforeRequests) throws {
         self.path = path
+        self.durability = durability
         try DatabaseFile.createIfMissing(path)
         do {
             pool = try DatabasePool(path: path, configuration: Self.configuration())
             try pool.writeWithoutTransaction { db in
                 // DatabasePool switches the writer to synchronous = NORMAL when it sets up WAL, after the
                 // configuration's preparation runs, so durability is set here, on the one writer connection.
-                try db.execute(sql: "PRAGMA synchronous = FULL")
+                try db.execute(sql: durability == .everyCommit ? "PRAGMA synchronous = FULL" : "PRAGMA synchronous = NORMAL")
                 try db.execute(sql: "PRAGMA fullfsync = ON")
             }
             let migrator = Self.migrator()
@@ -119,6 +136,32 @@ public final class SQLiteCheckpointStore: CheckpointStore {
         do {
             return try await withCheckedThrowingContinuation { continuation in
                 pool.asyncWrite(updates) { _, result in continuation.resume(with: result) }
+            }
+        } catch {
+            throw Self.storeError(error, doing: doing, path: path)
+        }
+    }
+
+    /// Like ``write(_:_:)``, but the commit is synced to stable storage (`synchronous = FULL` for this one
+    /// transaction), and with it every commit before it.
+    func writeSynced<T: Sendable>(_ doing: String, _ updates: @escaping @Sendable (Database) throws -> T) async throws -> T {
+        guard durability == .beforeRequests, ProcessInfo.processInfo.environment["ONBOARD_EXPERIMENT_NOSYNC"] == nil else { return try await write(doing, updates) }
+        do {
+            return try await withCheckedThrowingContinuation { continuation in
+                pool.asyncWriteWithoutTransaction { db in
+                    do {
+                        try db.execute(sql: "PRAGMA synchronous = FULL")
+                        defer { try? db.execute(sql: "PRAGMA synchronous = NORMAL") }
+                        var result: T?
+                        try db.inTransaction(.immediate) {
+                            result = try updates(db)
+                            return .commit
+                        }
+                        continuation.resume(returning: result!)
+                    } catch {
+                        continuation.resume(throwing: error)
+                    }
+                }
             }
         } catch {
             throw Self.storeError(error, doing: doing, path: path)

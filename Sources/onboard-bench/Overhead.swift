@@ -18,6 +18,9 @@ struct Overhead: AsyncParsableCommand {
     @Option(help: "Rounds; the medians are reported.")
     var rounds: Int = 3
 
+    @Option(help: "Store durability: before-requests (the default: one sync per request) or every-commit.")
+    var durability: String = "before-requests"
+
     @Flag(help: "Enable the voice route (8 steps instead of 7).")
     var voice = false
 
@@ -34,7 +37,9 @@ struct Overhead: AsyncParsableCommand {
             for round in 0..<rounds {
                 let directory = try BenchFiles.temporaryDirectory()
                 defer { try? FileManager.default.removeItem(at: directory) }
-                let store = try SQLiteCheckpointStore(path: directory.appendingPathComponent("bench.sqlite").path)
+                let store = try SQLiteCheckpointStore(
+                    path: directory.appendingPathComponent("bench.sqlite").path,
+                    durability: SQLiteCheckpointStore.Durability(rawValue: durability) ?? .beforeRequests)
                 let transport = try makeTransport(simulator, workflow)
                 let runner = Runner(
                     definition: workflow, store: store, transport: transport,
@@ -66,7 +71,7 @@ struct Overhead: AsyncParsableCommand {
             }
             let engineMedian = median(engine), bareMedian = median(bare)
             return [
-                "scenario": "overhead", "runs_per_round": .int(runs), "rounds": .int(rounds), "steps_per_run": .int(stepsPerRun),
+                "scenario": "overhead", "durability": .string(durability), "runs_per_round": .int(runs), "rounds": .int(rounds), "steps_per_run": .int(stepsPerRun),
                 "engine_ms_per_run": .double(engineMedian), "bare_ms_per_run": .double(bareMedian),
                 "overhead_ms_per_run": .double(engineMedian - bareMedian),
                 "engine_ms_per_step": .double(engineMedian / Double(max(stepsPerRun, 1))),

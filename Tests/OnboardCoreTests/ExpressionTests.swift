@@ -53,3 +53,16 @@ import Testing
         #expect(throws: TemplateError.unresolved("steps.account.account_id")) { try template.render(in: scope) }
     }
 }
+
+@Suite struct CanonicalJSONTests {
+    @Test func canonicalFormIsSortedCompactAndRoundTrips() throws {
+        let value: JSONValue = [
+            "b": [1, 2.5, true, nil], "a": "quote \" backslash \\ newline \n tab \t bell \u{7} slash / é",
+            "c": ["z": 1, "y": ["x": "+13105559999"]],
+        ]
+        let text = value.canonicalString()
+        #expect(text.hasPrefix(#"{"a":"quote \" backslash \\ newline \n tab \t bell \u0007 slash / é","b":[1,2.5,true,null]"#))
+        #expect(text.hasSuffix(#""c":{"y":{"x":"+13105559999"},"z":1}}"#))
+        #expect(try JSONValue(jsonData: value.canonicalData()) == value)
+    }
+}

@@ -24,7 +24,14 @@ public enum WorkflowLoader {
 
 /// SHA-256, hex-encoded.
 public func sha256Hex(_ data: some DataProtocol) -> String {
-    SHA256.hash(data: Data(data)).map { String(format: "%02x", $0) }.joined()
+    let digits = Array("0123456789abcdef".utf8)
+    var hex: [UInt8] = []
+    hex.reserveCapacity(64)
+    for byte in SHA256.hash(data: Data(data)) {
+        hex.append(digits[Int(byte >> 4)])
+        hex.append(digits[Int(byte & 0x0F)])
+    }
+    return String(decoding: hex, as: UTF8.self)
 }
 
 private struct DefinitionReader {

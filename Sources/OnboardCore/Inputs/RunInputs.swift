@@ -41,16 +41,38 @@ public struct RunInputs: Sendable, Hashable {
 
 /// `${env.NAME}` references inside input values.
 public enum EnvironmentReference {
-    static var pattern: Regex<(Substring, Substring)> { /\$\{\s*env\.([A-Za-z_][A-Za-z0-9_]*)\s*\}/ }
-
     /// `"${env.NAME}"` and nothing else.
     public static func isBareReference(_ text: String) -> Bool {
-        (try? pattern.wholeMatch(in: text.trimmingCharacters(in: .whitespaces))) != nil
+        let trimmed = text.trimmingCharacters(in: .whitespaces)
+        guard let reference = references(in: trimmed).first, references(in: trimmed).count == 1 else { return false }
+        return reference.range == trimmed.startIndex..<trimmed.endIndex
     }
 
     /// Names referred to in `text`.
     public static func names(in text: String) -> [String] {
-        text.matches(of: pattern).map { String($0.output.1) }
+        references(in: text).map(\.name)
+    }
+
+    /// Each `${env.NAME}` (spaces allowed inside the braces) with where it stands. Scanned by hand: this runs for
+    /// every input value at every run start, and a Regex costs far more to build than the scan.
+    static func references(in text: String) -> [(name: String, range: Range<String.Index>)] {
+        guard text.contains("${") else { return [] }
+        var found: [(String, Range<String.Index>)] = []
+        var searchStart = text.startIndex
+        while let open = text.range(of: "${", range: searchStart..<text.endIndex) {
+            guard let close = text[open.upperBound...].firstIndex(of: "}") else { break }
+            let inside = text[open.upperBound..<close].trimmingCharacters(in: .whitespaces)
+            if inside.hasPrefix("env.") {
+                let name = inside.dropFirst(4)
+                if let first = name.first, first == "_" || first.isLetter,
+                    name.allSatisfy({ $0 == "_" || ($0.isASCII && ($0.isLetter || $0.isNumber)) })
+                {
+                    found.append((String(name), open.lowerBound..<text.index(after: close)))
+                }
+            }
+            searchStart = text.index(after: close)
+        }
+        return found
     }
 
     static func substitute(
@@ -59,15 +81,18 @@ public enum EnvironmentReference {
         switch value {
         case .string(let text):
             guard text.contains("${") else { return value }
-            var result = text
-            for name in names(in: text) {
-                guard let replacement = environment[name] else {
-                    missing(path, name)
-                    continue
+            var result = ""
+            var cursor = text.startIndex
+            for reference in references(in: text) {
+                result += text[cursor..<reference.range.lowerBound]
+                if let replacement = environment[reference.name] {
+                    result += replacement
+                } else {
+                    missing(path, reference.name)
                 }
-                result = result.replacingOccurrences(
-                    of: "${env.\(name)}", with: replacement)
+                cursor = reference.range.upperBound
             }
+            result += text[cursor...]
             return .string(result)
         case .array(let items):
             return .array(
