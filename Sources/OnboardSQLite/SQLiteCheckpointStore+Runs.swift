@@ -111,11 +111,14 @@ extension SQLiteCheckpointStore {
         try await write("taking the lease of run \(runID)") { db in
             try db.cachedStatement(
                 sql: """
-                    UPDATE runs SET lease_owner = ?, lease_expires_at = ? \
-                    WHERE id = ? AND (lease_owner IS NULL OR lease_owner = ? OR lease_expires_at < ?)
+                    UPDATE runs SET lease_owner = ?, lease_expires_at = ?, status = ?, last_error = NULL, \
+                    updated_at = ? WHERE id = ? AND (lease_owner IS NULL OR lease_owner = ? OR lease_expires_at < ?)
                     """
             )
-            .execute(arguments: [owner, until.storedSeconds, runID, owner, now.storedSeconds])
+            .execute(arguments: [
+                owner, until.storedSeconds, RunStatus.running.rawValue, now.storedSeconds, runID, owner,
+                now.storedSeconds,
+            ])
             if db.changesCount == 1 { return true }
             try requireRun(db, runID)
             return false
@@ -138,6 +141,21 @@ extension SQLiteCheckpointStore {
                 sql: "UPDATE runs SET lease_owner = NULL, lease_expires_at = NULL WHERE id = ? AND lease_owner = ?"
             )
             .execute(arguments: [runID, owner])
+        }
+    }
+
+    public func finishRun(runID: String, owner: String, status: RunStatus, lastError: String?, at: Date) async throws {
+        try await write("finishing run \(runID)") { db in
+            try db.cachedStatement(
+                sql: """
+                    UPDATE runs SET status = ?, last_error = ?, updated_at = ?, \
+                    lease_owner = CASE WHEN lease_owner = ? THEN NULL ELSE lease_owner END, \
+                    lease_expires_at = CASE WHEN lease_owner = ? THEN NULL ELSE lease_expires_at END \
+                    WHERE id = ?
+                    """
+            )
+            .execute(arguments: [status.rawValue, lastError, at.storedSeconds, owner, owner, runID])
+            try requireChange(db, "run \(runID)")
         }
     }
 

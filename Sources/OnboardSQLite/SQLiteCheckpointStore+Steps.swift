@@ -53,9 +53,9 @@ extension SQLiteCheckpointStore {
     ///
     /// - Returns: `attempt` with the `id` the store assigned (any `id` it carried is ignored).
     /// - Throws: ``StoreError`` `notFound` when the step does not exist.
-    public func beginAttempt(_ attempt: AttemptRecord) async throws -> AttemptRecord {
+    public func beginAttempt(_ attempt: AttemptRecord, isDurable: Bool) async throws -> AttemptRecord {
         let doing = "recording an attempt of \(attempt.runID)/\(attempt.stepID)"
-        // A request that may change something must be on disk before it leaves; lookups and polls only read.
+        // A request that may change something must be on disk before it leaves; the caller says which do.
         let record: @Sendable (Database) throws -> AttemptRecord = { db in
             try db.cachedStatement(
                 sql: """
@@ -82,7 +82,7 @@ extension SQLiteCheckpointStore {
             stored.id = db.lastInsertedRowID
             return stored
         }
-        return attempt.purpose == .send ? try await writeSynced(doing, record) : try await write(doing, record)
+        return isDurable ? try await writeSynced(doing, record) : try await write(doing, record)
     }
 
     /// - Throws: ``StoreError`` `notFound` when no attempt has this `id`.

@@ -56,9 +56,18 @@ struct DatabaseFileTests {
         }
     }
 
-    @Test("The connection runs WAL, synchronous FULL, foreign keys and a busy timeout")
-    func pragmas() async throws {
-        try await withStore { store, _ in
+    @Test(
+        "The connection runs WAL, foreign keys, a busy timeout, and the synchronous level of its durability",
+        arguments: [(SQLiteCheckpointStore.Durability.beforeRequests, "1"), (.everyCommit, "2")])
+    func pragmas(durability: SQLiteCheckpointStore.Durability, synchronous: String) async throws {
+        try await withTemporaryDirectory { folder in
+            let store = try SQLiteCheckpointStore(path: folder.appendingPathComponent("onboard.sqlite").path, durability: durability)
+            defer { try? store.close() }
+            let run = try await store.createRun(sampleRun("acme"), stepIDs: ["account"])
+            // A durable attempt syncs its own commit and leaves the connection as it was.
+            _ = try await store.beginAttempt(
+                AttemptRecord(runID: run.id, stepID: "account", purpose: .send, idempotencyKey: "k", method: "POST", path: "/x", startedAt: time()),
+                isDurable: true)
             let values = try await store.pool.write { db in
                 [
                     try String.fetchOne(db, sql: "PRAGMA journal_mode"),
@@ -67,7 +76,8 @@ struct DatabaseFileTests {
                     try String.fetchOne(db, sql: "PRAGMA busy_timeout"),
                 ]
             }
-            #expect(values == ["wal", "2", "1", "5000"])
+            #expect(values == ["wal", synchronous, "1", "5000"])
+            #expect(try await store.unfinishedAttempts(runID: run.id).count == 1)
         }
     }
 
@@ -100,6 +110,9 @@ struct DatabaseFileTests {
             var expectedRun = run
             expectedRun.leaseOwner = "me"
             expectedRun.leaseExpiresAt = time(60)
+            // Taking the lease marked the run running.
+            expectedRun.status = .running
+            expectedRun.updatedAt = time()
             #expect(try await reopened.run(key: "acme") == expectedRun)
             #expect(try await reopened.batch(id: "b1") == batch)
             #expect(try await reopened.steps(runID: run.id) == steps)

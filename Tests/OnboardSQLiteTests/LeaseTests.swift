@@ -5,6 +5,30 @@ import Testing
 
 @Suite("Leases")
 struct LeaseTests {
+    @Test("Taking the lease marks the run running; finishing sets the final status and frees the lease at once")
+    func startAndFinish() async throws {
+        try await withStore { store, _ in
+            let run = sampleRun("acme")
+            _ = try await store.createRun(run, stepIDs: ["a"])
+            try await store.setRunStatus(runID: run.id, status: .failed, lastError: "earlier", at: time(1))
+            #expect(try await store.acquireLease(runID: run.id, owner: "A", until: time(30), now: time(2)))
+            var stored = try #require(try await store.run(id: run.id))
+            #expect(stored.status == .running && stored.lastError == nil && stored.leaseOwner == "A")
+            // A refused acquisition changes nothing.
+            #expect(try await store.acquireLease(runID: run.id, owner: "B", until: time(30), now: time(3)) == false)
+            #expect(try await store.run(id: run.id)?.leaseOwner == "A")
+
+            try await store.finishRun(runID: run.id, owner: "A", status: .inDoubt, lastError: "provision: ?", at: time(4))
+            stored = try #require(try await store.run(id: run.id))
+            #expect(stored.status == .inDoubt && stored.lastError == "provision: ?")
+            #expect(stored.leaseOwner == nil && stored.leaseExpiresAt == nil)
+            // Finishing with a lease another owner took records the status but leaves that lease alone.
+            #expect(try await store.acquireLease(runID: run.id, owner: "B", until: time(30), now: time(5)))
+            try await store.finishRun(runID: run.id, owner: "A", status: .failed, lastError: nil, at: time(6))
+            #expect(try await store.run(id: run.id)?.leaseOwner == "B")
+        }
+    }
+
     @Test("Two owners contend: the holder keeps it until it expires, renew and release need ownership")
     func contention() async throws {
         try await withStore { store, _ in

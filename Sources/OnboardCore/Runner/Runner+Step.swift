@@ -99,10 +99,12 @@ extension Runner {
         } catch {
             return .finished(.stopped(.failed, "cannot build the request: \(error)"))
         }
+        // A request that may create something is on disk before it leaves; a read need not be.
         let row = try await store.beginAttempt(
             AttemptRecord(
                 runID: run.id, stepID: step.id, purpose: .send, idempotencyKey: "\(run.id)/\(step.id)/\(attempt)",
-                method: request.method, path: request.path, startedAt: Date()))
+                method: request.method, path: request.path, startedAt: Date()),
+            isDurable: step.effect.createsSomething)
         logger.debug(
             "request sent",
             metadata: ["onboard.run": "\(run.id)", "onboard.step": "\(step.id)", "attempt": "\(attempt)"])

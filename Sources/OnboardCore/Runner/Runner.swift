@@ -80,9 +80,9 @@ public final class Runner: Sendable {
             throw RunnerError.leaseHeld(runID: run.id, owner: holder?.leaseOwner ?? "another process")
         }
         let leaseLost = ShutdownSignal()
-        let status: RunStatus
+        let ending: (RunStatus, String?)
         do {
-            status = try await withThrowingTaskGroup(of: Void.self) { group in
+            ending = try await withThrowingTaskGroup(of: Void.self) { group in
                 group.addTask {
                     let interval = self.configuration.leaseDuration / 3
                     while !Task.isCancelled {
@@ -98,19 +98,21 @@ public final class Runner: Sendable {
                     run, inputs: inputs, parentOutputs: parentOutputs, leaseLost: { leaseLost.isRequested })
             }
         } catch {
-            try? await store.releaseLease(runID: run.id, owner: owner)
+            try? await store.finishRun(runID: run.id, owner: owner, status: .failed, lastError: "\(error)", at: Date())
             throw error
         }
-        try await store.releaseLease(runID: run.id, owner: owner)
-        return status
+        // The final status and the lease's release are one commit.
+        try await store.finishRun(runID: run.id, owner: owner, status: ending.0, lastError: ending.1, at: Date())
+        events(.runFinished(runID: run.id, status: ending.0))
+        return ending.0
     }
 
+    /// Runs the steps; returns the run's final status and last error (which the caller commits).
     private func executeLeased(
         _ run: RunRecord, inputs: RunInputs, parentOutputs: [String: [String: JSONValue]],
         leaseLost: @Sendable () -> Bool
-    ) async throws -> RunStatus {
+    ) async throws -> (RunStatus, String?) {
         events(.runStarted(runID: run.id, key: run.key))
-        try await store.setRunStatus(runID: run.id, status: .running, lastError: nil, at: Date())
         let resolvedInputs = try inputs.resolved(in: configuration.environment, file: run.inputPath ?? "input")
         var scope = RunScope(
             inputs: resolvedInputs, steps: parentOutputs, run: ["id": .string(run.id), "key": .string(run.key)],
@@ -145,7 +147,7 @@ public final class Runner: Sendable {
                     + "--set NAME=VALUE` or `--not-happened`"
                 return try await finish(run, step: step.id, status: .inDoubt, message: message)
             case .send, .lookUpFirst:
-                if shutdown.isRequested || leaseLost() { return try await interrupt(run, leaseLost: leaseLost()) }
+                if shutdown.isRequested || leaseLost() { return interrupt(run, leaseLost: leaseLost()) }
                 events(.stepStarted(runID: run.id, step: step.id, title: step.title))
                 let result = try await perform(
                     step, record: record, run: run, scope: scope, redacted: redacted, lookFirst: start == .lookUpFirst)
@@ -154,31 +156,25 @@ public final class Runner: Sendable {
                     scope.steps[step.id] = outputs
                     redacted.steps[step.id] = outputs
                 case .stopped(let status, let message):
-                    if status == .interrupted { return try await interrupt(run, leaseLost: leaseLost()) }
+                    if status == .interrupted { return interrupt(run, leaseLost: leaseLost()) }
                     return try await finish(run, step: step.id, status: status, message: message)
                 }
             }
         }
-        try await store.setRunStatus(runID: run.id, status: .done, lastError: nil, at: Date())
-        events(.runFinished(runID: run.id, status: .done))
-        return .done
+        return (.done, nil)
     }
 
-    private func finish(_ run: RunRecord, step: String, status: RunStatus, message: String) async throws -> RunStatus {
+    private func finish(_ run: RunRecord, step: String, status: RunStatus, message: String) async throws -> (RunStatus, String?) {
         let stepStatus: StepStatus = status == .inDoubt ? .inDoubt : .failed
         try await store.setStepState(
             runID: run.id, stepID: step, status: stepStatus, lastError: message, nextRetryAt: nil, at: Date())
-        try await store.setRunStatus(runID: run.id, status: status, lastError: "\(step): \(message)", at: Date())
         events(.stepFailed(runID: run.id, step: step, message: message))
-        events(.runFinished(runID: run.id, status: status))
-        return status
+        return (status, "\(step): \(message)")
     }
 
-    private func interrupt(_ run: RunRecord, leaseLost: Bool) async throws -> RunStatus {
+    private func interrupt(_ run: RunRecord, leaseLost: Bool) -> (RunStatus, String?) {
         let message = leaseLost ? "lease lost to another process" : "interrupted; `onboard resume \(run.id)` continues"
-        try await store.setRunStatus(runID: run.id, status: .interrupted, lastError: message, at: Date())
-        events(.runFinished(runID: run.id, status: .interrupted))
-        return .interrupted
+        return (.interrupted, message)
     }
 }
 

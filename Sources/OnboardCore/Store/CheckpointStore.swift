@@ -24,11 +24,15 @@ public protocol CheckpointStore: Sendable {
     // MARK: Leases
 
     /// Takes the run's lease for `owner` until `until` if it is free, expired (`leaseExpiresAt < now`) or already
-    /// `owner`'s. Returns false when another live owner holds it. Atomic across processes.
+    /// `owner`'s, and in the same transaction marks the run `running` (clearing its last error). Returns false,
+    /// changing nothing, when another live owner holds it. Atomic across processes.
     func acquireLease(runID: String, owner: String, until: Date, now: Date) async throws -> Bool
     /// Extends a lease `owner` holds; returns false if it was lost.
     func renewLease(runID: String, owner: String, until: Date) async throws -> Bool
     func releaseLease(runID: String, owner: String) async throws
+    /// In one transaction: sets the run's final `status` and `lastError` for this execution and releases
+    /// `owner`'s lease (the status is set even if the lease was lost).
+    func finishRun(runID: String, owner: String, status: RunStatus, lastError: String?, at: Date) async throws
 
     // MARK: Steps and attempts
 
@@ -41,7 +45,11 @@ public protocol CheckpointStore: Sendable {
 
     /// Records an attempt before its request is sent, and in the same transaction marks the step `running`
     /// (and, for purpose `.send`, counts the attempt on the step). Returns the record with its `id` set.
-    func beginAttempt(_ attempt: AttemptRecord) async throws -> AttemptRecord
+    ///
+    /// `isDurable`: the request may change something, so this commit, and every one before it, must be on stable
+    /// storage before it returns (the store may make other commits cheaper). `beginAttempt(_:)` passes true for
+    /// purpose `.send`.
+    func beginAttempt(_ attempt: AttemptRecord, isDurable: Bool) async throws -> AttemptRecord
     /// Records how an attempt ended.
     func finishAttempt(
         id: Int64, outcome: AttemptOutcome, statusCode: Int?, error: String?, at: Date
@@ -71,6 +79,13 @@ public protocol CheckpointStore: Sendable {
     /// Inserts the batch unless one with the same id exists; returns the stored one.
     func createBatch(_ batch: BatchRecord) async throws -> BatchRecord
     func batch(id: String) async throws -> BatchRecord?
+}
+
+extension CheckpointStore {
+    /// Records an attempt, durably when its purpose is `.send`.
+    public func beginAttempt(_ attempt: AttemptRecord) async throws -> AttemptRecord {
+        try await beginAttempt(attempt, isDurable: attempt.purpose == .send)
+    }
 }
 
 /// Errors a store raises for conditions the runner handles.
