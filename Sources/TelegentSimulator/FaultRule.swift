@@ -157,7 +157,8 @@ public struct FaultRuleSet: Sendable, Codable, Hashable {
             let parent = context.codingPath.isEmpty ? "the document" : location(context.codingPath)
             return "\(parent) is missing \"\(key.stringValue)\" (expected {\"rules\": [...]})"
         case .typeMismatch(_, let context), .valueNotFound(_, let context), .dataCorrupted(let context):
-            return "\(location(context.codingPath)): \(context.debugDescription)"
+            let cause = context.underlyingError.map { " (\($0))" } ?? ""
+            return "\(location(context.codingPath)): \(context.debugDescription)\(cause)"
         @unknown default:
             return "\(error)"
         }

@@ -140,14 +140,18 @@ struct RateLimit: ExpressibleByArgument, CustomStringConvertible, Sendable {
 }
 
 // Exit codes: 0 after a graceful stop, 2 for bad flags or a bad fault file, 1 when the server fails.
-let command: TelegentSim
+var parsed: any ParsableCommand
 do {
-    guard let parsed = try TelegentSim.parseAsRoot() as? TelegentSim else { TelegentSim.exit() }
-    command = parsed
+    parsed = try TelegentSim.parseAsRoot()
 } catch {
     if TelegentSim.exitCode(for: error) == .success { TelegentSim.exit(withError: error) }  // --help
     FileHandle.standardError.write(Data((TelegentSim.fullMessage(for: error) + "\n").utf8))
     exit(2)
+}
+guard let command = parsed as? TelegentSim else {
+    // A built-in command such as `help`.
+    do { try parsed.run() } catch { TelegentSim.exit(withError: error) }
+    TelegentSim.exit()
 }
 do {
     try await command.run()

@@ -20,11 +20,6 @@ enum JSON: Sendable, Equatable {
         self = value.map(JSON.string) ?? .null
     }
 
-    /// `.bool(value)`, or `.null` when `value` is nil.
-    init(_ value: Bool?) {
-        self = value.map(JSON.bool) ?? .null
-    }
-
     var stringValue: String? {
         if case .string(let value) = self { return value }
         return nil

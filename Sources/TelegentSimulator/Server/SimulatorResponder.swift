@@ -53,7 +53,7 @@ struct SimulatorResponder: HTTPResponder {
         let method = request.method.rawValue
         let endpoint = routes[path]?[method]
         var request = request
-        let body = endpoint?.access == nil || request.method == .get ? .success(JSONObject()) : await Self.readBody(&request)
+        let body = endpoint == nil || request.method == .get ? .success(JSONObject()) : await Self.readBody(&request)
         let accountKey: String? =
             if endpoint?.access == .credentials, case .success(let object) = body,
                 let key = object["AccountKey"]?.stringValue, world.secrets[key] != nil
@@ -90,7 +90,7 @@ struct SimulatorResponder: HTTPResponder {
             }
             let fields = Fields(try body.get())
             if endpoint.access == .bearer {
-                try Self.authorize(grant, bearer: bearer, path: path, now: now)
+                try Self.authorize(grant, path: path, now: now)
             }
             let call = Call(
                 method: method,
@@ -137,7 +137,7 @@ struct SimulatorResponder: HTTPResponder {
         return token.isEmpty ? nil : token
     }
 
-    private static func authorize(_ grant: TokenGrant?, bearer: String?, path: String, now: ContinuousClock.Instant) throws(APIError) {
+    private static func authorize(_ grant: TokenGrant?, path: String, now: ContinuousClock.Instant) throws(APIError) {
         guard let grant, now < grant.expiresAt else { throw .unauthorized }
         if let scope = grant.scope, scope != path { throw .forbidden }
     }
