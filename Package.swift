@@ -10,7 +10,7 @@ let swiftSettings: [SwiftSetting] = [
 
 let package = Package(
     name: "onboard",
-    platforms: [.macOS(.v14)],
+    platforms: [.macOS(.v15)],  // Synchronization.Mutex
     products: [
         .executable(name: "onboard", targets: ["onboard"]),
         .executable(name: "telegent-sim", targets: ["telegent-sim"]),
@@ -123,6 +123,7 @@ let package = Package(
             dependencies: [
                 "OnboardCLI", "OnboardCore", "OnboardSQLite", "TelegentClient", "TelegentSimulator",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "GRDB", package: "GRDB.swift"),
             ],
             swiftSettings: swiftSettings
         ),

@@ -10,6 +10,9 @@ public enum FaultAction: String, Sendable, Codable, Hashable, CaseIterable {
     case drop
     /// Wait `latencyMs`, then handle the request normally.
     case latency
+    /// Apply the effect (run the real handler), then wait `latencyMs` before answering: the window in which a
+    /// client that is killed has caused an effect it has not recorded (crash tests use it).
+    case stall
 }
 
 /// One fault-injection rule: which requests it matches, what it does, and how often.
@@ -88,8 +91,8 @@ public struct FaultRule: Sendable, Codable, Hashable {
         case .status:
             guard let status else { return "action \"status\" needs a status" }
             if !(400...599).contains(status) { return "status must be between 400 and 599 (got \(status))" }
-        case .latency:
-            guard let latencyMs else { return "action \"latency\" needs latency_ms" }
+        case .latency, .stall:
+            guard let latencyMs else { return "action \"\(action.rawValue)\" needs latency_ms" }
             if latencyMs < 0 { return "latency_ms must not be negative (got \(latencyMs))" }
         case .drop:
             break

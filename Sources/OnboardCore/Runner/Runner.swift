@@ -24,7 +24,7 @@ public final class Runner: Sendable {
 
         public init(
             retryPolicy: RetryPolicy = RetryPolicy(), leaseDuration: Duration = .seconds(30),
-            owner: String = "pid-\(ProcessInfo.processInfo.processIdentifier)-\(UUID().uuidString.prefix(8))",
+            owner: String = LeaseOwner.current,
             environment: [String: String] = ProcessInfo.processInfo.environment
         ) {
             self.retryPolicy = retryPolicy
@@ -75,9 +75,16 @@ public final class Runner: Sendable {
         let owner = configuration.owner
         let leaseSeconds = configuration.leaseDuration.seconds
         let leaseUntil: @Sendable () -> Date = { Date().addingTimeInterval(leaseSeconds) }
-        guard try await store.acquireLease(runID: run.id, owner: owner, until: leaseUntil(), now: Date()) else {
-            let holder = try await store.run(id: run.id)
-            throw RunnerError.leaseHeld(runID: run.id, owner: holder?.leaseOwner ?? "another process")
+        if try await !store.acquireLease(runID: run.id, owner: owner, until: leaseUntil(), now: Date()) {
+            // A lease held by a process of this machine that no longer exists (killed, crashed) is taken over at
+            // once rather than after it expires.
+            let holder = try await store.run(id: run.id)?.leaseOwner
+            guard let holder, LeaseOwner.isDeadLocalProcess(holder),
+                try await store.acquireLease(runID: run.id, owner: owner, until: leaseUntil(), now: .distantFuture)
+            else {
+                throw RunnerError.leaseHeld(runID: run.id, owner: holder ?? "another process")
+            }
+            logger.info("took over the lease of a dead process", metadata: ["onboard.run": "\(run.id)", "holder": "\(holder)"])
         }
         let leaseLost = ShutdownSignal()
         let ending: (RunStatus, String?)
@@ -178,6 +185,22 @@ public final class Runner: Sendable {
     }
 }
 
+/// Lease owners are `HOST:PID:RANDOM`, so a process can tell that a lease's holder on the same machine is gone.
+public enum LeaseOwner {
+    public static let current: String = {
+        "\(ProcessInfo.processInfo.hostName):\(ProcessInfo.processInfo.processIdentifier):\(UUID().uuidString.prefix(8))"
+    }()
+
+    /// True when `owner` names a process of this machine that no longer runs.
+    public static func isDeadLocalProcess(_ owner: String) -> Bool {
+        let parts = owner.split(separator: ":")
+        guard parts.count == 3, String(parts[0]) == ProcessInfo.processInfo.hostName, let pid = Int32(parts[1]),
+            pid != ProcessInfo.processInfo.processIdentifier
+        else { return false }
+        return kill(pid, 0) != 0 && errno == ESRCH
+    }
+}
+
 /// Why a run could not be executed at all.
 public enum RunnerError: Error, Sendable, CustomStringConvertible {
     case leaseHeld(runID: String, owner: String)
@@ -186,8 +209,8 @@ public enum RunnerError: Error, Sendable, CustomStringConvertible {
     public var description: String {
         switch self {
         case .leaseHeld(let runID, let owner):
-            return "run \(runID) is being executed by \(owner); wait for it, or let its lease expire (30 s after that "
-                + "process died)"
+            return "run \(runID) is being executed by \(owner); wait for it to finish (a lease of a process that died "
+                + "on another machine expires 30 s after its last renewal)"
         case .definitionMismatch(let runID, let step):
             return "run \(runID) has no record of step '\(step)': it was started with another workflow"
         }

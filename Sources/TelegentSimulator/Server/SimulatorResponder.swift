@@ -22,10 +22,11 @@ struct DroppedConnection: Error {}
 /// 2. The configured latency.
 /// 3. Admission under the world lock: count the request, charge it to its credential's rate limit (429 with
 ///    `Retry-After` when full, not counted against the window), pick the fault rule that acts on it.
-/// 4. A `status` fault answers now; a `latency` fault waits; a `drop` fault is remembered.
+/// 4. A `status` fault answers now; a `latency` fault waits; a `drop` or `stall` fault is remembered.
 /// 5. Unknown path 404, wrong method 405, unreadable body 400, then the bearer token: 401 when missing, unknown
 ///    or expired, 403 when scoped to another path.
-/// 6. The endpoint's handler. After a `drop` fault its effect stays but the connection is closed unanswered.
+/// 6. The endpoint's handler. After a `drop` fault its effect stays but the connection is closed unanswered;
+///    after a `stall` fault the answer waits `latency_ms`.
 ///
 /// Routing is a dictionary of exact paths rather than Hummingbird's `Router`: every path here is static, and one
 /// table gives the 404/405 split and the per-endpoint counts the ledger needs.
@@ -66,6 +67,7 @@ struct SimulatorResponder: HTTPResponder {
 
         let grant: TokenGrant?
         var drop = false
+        var stall: Duration?
         switch admission {
         case .rateLimited(let retryAfter):
             return answer(.failure(.documented(429, retryAfter: retryAfter)))
@@ -78,6 +80,8 @@ struct SimulatorResponder: HTTPResponder {
                 try await Task.sleep(for: .milliseconds(fault?.latencyMs ?? 0))
             case .drop?:
                 drop = true
+            case .stall?:
+                stall = .milliseconds(fault?.latencyMs ?? 0)
             case nil:
                 break
             }
@@ -103,6 +107,7 @@ struct SimulatorResponder: HTTPResponder {
             )
             return try endpoint.handle(world, call)
         }
+        if let stall { try await Task.sleep(for: stall) }
         if drop {
             try? await context.channel.close()
             world.withState { $0.recordDrop() }
