@@ -103,6 +103,18 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        // The crash/fault torture driver: drives the built `onboard` and `telegent-sim` binaries, SIGKILLs onboard
+        // at random instants, and checks the simulator's ledger and the database.
+        .executableTarget(
+            name: "onboard-torture",
+            dependencies: [
+                "OnboardCore", "OnboardSQLite",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "GRDB", package: "GRDB.swift"),
+            ],
+            swiftSettings: swiftSettings
+        ),
         .testTarget(name: "OnboardCoreTests", dependencies: ["OnboardCore"], swiftSettings: swiftSettings),
         .testTarget(
             name: "OnboardSQLiteTests",

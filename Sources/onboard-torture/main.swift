@@ -1,0 +1,1 @@
+print("onboard-torture: not written yet")
