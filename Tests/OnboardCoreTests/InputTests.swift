@@ -68,3 +68,20 @@ import Testing
         #expect(file.inputs.raw.value(atPath: "voice_route.enabled") == true)
     }
 }
+
+@Suite struct FormatTests {
+    @Test func formats() {
+        #expect(Formats.isEmail("jane@acme.example"))
+        for bad in ["jane", "jane@", "@acme.example", "jane@acme", "jane@acme.", "ja ne@acme.example", "a@b@c.d"] {
+            #expect(!Formats.isEmail(bad), "\(bad)")
+        }
+        #expect(Formats.isE164("+13105559999"))
+        for bad in ["13105559999", "+0310555999", "+1310", "+1310555999912345", "+1310555999x"] {
+            #expect(!Formats.isE164(bad), "\(bad)")
+        }
+        #expect(Formats.isDigits("", count: 3, orEmpty: true))
+        #expect(Formats.isDigits("801", count: 3, orEmpty: true))
+        #expect(!Formats.isDigits("8011", count: 3, orEmpty: true))
+        #expect(!Formats.isDigits("8a1", count: 3, orEmpty: true))
+    }
+}
