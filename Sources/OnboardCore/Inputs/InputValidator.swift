@@ -16,12 +16,49 @@ public enum InputValidator {
         }
     }
 
+    /// The fields and rules that apply within a scope, worked out once for many items.
+    public struct Schema: Sendable {
+        let fields: [(field: InputField, components: [String])]
+        let declared: Set<String>
+        /// Every proper prefix of a declared path (`account`, `account.billing_address`).
+        let parents: Set<String>
+        let rules: [Rule]
+
+        public init(definition: WorkflowDefinition, scope: Scope = .all) {
+            let fields = definition.inputs.filter { scope.contains($0.path) }
+            self.fields = fields.map { ($0, $0.path.split(separator: ".").map(String.init)) }
+            self.declared = Set(fields.map(\.path))
+            var parents: Set<String> = []
+            for field in fields {
+                var prefix = ""
+                for component in field.path.split(separator: ".").dropLast() {
+                    prefix = join(prefix, String(component))
+                    parents.insert(prefix)
+                }
+            }
+            self.parents = parents
+            self.rules = definition.rules.filter { rule in
+                rule.check.paths.allSatisfy { $0.first != "inputs" || scope.contains($0.dropFirst().joined(separator: ".")) }
+            }
+        }
+    }
+
     /// Applies defaults to `value` and validates it. `document` locates problems (file and line); `item` names
     /// the batch item. Returns the inputs with defaults, or throws every problem at once.
     public static func prepare(
         _ value: JSONValue, definition: WorkflowDefinition, environment: [String: String],
         document: YAMLDocument?, pathPrefix: String = "", item: String? = nil, file: String, line: Int? = nil,
         scope: Scope = .all
+    ) throws(DiagnosticList) -> RunInputs {
+        try prepare(
+            value, schema: Schema(definition: definition, scope: scope), environment: environment, document: document,
+            pathPrefix: pathPrefix, item: item, file: file, line: line)
+    }
+
+    /// As `prepare(_:definition:...)`, with the schema worked out beforehand.
+    public static func prepare(
+        _ value: JSONValue, schema: Schema, environment: [String: String],
+        document: YAMLDocument?, pathPrefix: String = "", item: String? = nil, file: String, line: Int? = nil
     ) throws(DiagnosticList) -> RunInputs {
         var problems: [Diagnostic] = []
         func report(_ path: String, _ message: String) {
@@ -32,20 +69,19 @@ public enum InputValidator {
                     message: message))
         }
         var inputs = value.objectValue == nil ? JSONValue.object([:]) : value
-        let fields = definition.inputs.filter { scope.contains($0.path) }
-        let declared = Set(fields.map(\.path))
+        let declared = schema.declared
         for leaf in inputs.leafPaths() where !leaf.isEmpty && !declared.contains(leaf) {
-            if !declared.contains(where: { $0.hasPrefix(leaf + ".") }) {
+            if !schema.parents.contains(leaf) {
                 let suggestion = declared.min { distance($0, leaf) < distance($1, leaf) }
                 let hint = suggestion.map { distance($0, leaf) <= 3 ? " (did you mean '\($0)'?)" : "" } ?? ""
                 report(leaf, "unknown input field\(hint)")
             }
         }
-        for field in fields {
-            let current = inputs.value(atPath: field.path)
+        for (field, components) in schema.fields {
+            let current = inputs.value(atComponents: components)
             if current == nil || current == .null {
                 if let defaultValue = field.defaultValue {
-                    inputs.set(defaultValue, atPath: field.path)
+                    inputs.set(defaultValue, atComponents: components)
                 } else if field.isRequired {
                     report(field.path, "is required" + (field.description.map { " (\($0))" } ?? ""))
                 }
@@ -60,16 +96,13 @@ public enum InputValidator {
             }
             throw DiagnosticList(problems)
         }
-        for field in fields {
-            guard let current = resolved.value(atPath: field.path), current != .null else { continue }
+        for (field, components) in schema.fields {
+            guard let current = resolved.value(atComponents: components), current != .null else { continue }
             if let message = check(current, against: field) { report(field.path, message) }
         }
         if problems.isEmpty {
             let expressionScope = JSONScope(["inputs": resolved])
-            let rules = definition.rules.filter { rule in
-                rule.check.paths.allSatisfy { $0.first != "inputs" || scope.contains($0.dropFirst().joined(separator: ".")) }
-            }
-            for rule in rules where !rule.check.evaluate(in: expressionScope).isTruthy {
+            for rule in schema.rules where !rule.check.evaluate(in: expressionScope).isTruthy {
                 report(rule.field, rule.message)
             }
         }

@@ -114,8 +114,21 @@ public enum EnvironmentReference {
 extension JSONValue {
     /// Sets the value at a dotted path, creating objects on the way.
     public mutating func set(_ newValue: JSONValue, atPath path: String) {
-        let components = path.split(separator: ".").map(String.init)
+        set(newValue, atComponents: path.split(separator: ".").map(String.init))
+    }
+
+    public mutating func set(_ newValue: JSONValue, atComponents components: [String]) {
         self = Self.setting(newValue, in: self, components[...])
+    }
+
+    /// The value at a path given as components (no splitting, for hot loops).
+    public func value(atComponents components: [String]) -> JSONValue? {
+        var current = self
+        for component in components {
+            guard case .object(let object) = current, let next = object[component] else { return nil }
+            current = next
+        }
+        return current
     }
 
     private static func setting(_ newValue: JSONValue, in value: JSONValue, _ components: ArraySlice<String>)

@@ -146,7 +146,8 @@ extension Manifest {
     ) async throws -> [Diagnostic] {
         var problems: [Diagnostic] = []
         let accountSections = Self.accountSections(of: definition)
-        let accountFields = InputValidator.Scope.sections(accountSections)
+        let accountSchema = InputValidator.Schema(definition: definition, scope: .sections(accountSections))
+        let subscriberSchema = InputValidator.Schema(definition: definition)
         var seenSubscribers: Set<String> = []
         for account in accounts {
             let prefix = "accounts.\(account.index)"
@@ -158,8 +159,8 @@ extension Manifest {
             var accountOK = true
             do {
                 let inputs = try InputValidator.prepare(
-                    accountInputs, definition: definition, environment: environment, document: document,
-                    pathPrefix: prefix, item: account.key, file: file, scope: accountFields)
+                    accountInputs, schema: accountSchema, environment: environment, document: document,
+                    pathPrefix: prefix, item: account.key, file: file)
                 try await body(BatchItem(kind: .account, key: account.key, accountKey: account.key, inputs: inputs))
             } catch let error as DiagnosticList {
                 problems += error.diagnostics
@@ -191,7 +192,7 @@ extension Manifest {
                 }
                 do {
                     let inputs = try InputValidator.prepare(
-                        deepMerge(merged, sections), definition: definition, environment: environment,
+                        deepMerge(merged, sections), schema: subscriberSchema, environment: environment,
                         document: csvFile == nil ? document : nil, pathPrefix: csvFile == nil ? path : "",
                         item: key, file: csvFile ?? file, line: line)
                     if accountOK {

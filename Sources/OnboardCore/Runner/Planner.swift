@@ -29,6 +29,15 @@ public enum Planner {
         }
     }
 
+    /// The steps of `kind` whose `when` holds for `inputs` (no request rendered).
+    public static func steps(_ definition: WorkflowDefinition, inputs: RunInputs, kind: RunKind) -> [StepDefinition] {
+        let scope = JSONScope(["inputs": inputs.raw])
+        return definition.steps.filter { step in
+            (kind == .single || (step.level == .account) == (kind == .account))
+                && (step.when.map { $0.evaluate(in: scope).isTruthy } ?? true)
+        }
+    }
+
     /// Token calls a run of these steps needs at most, with a fresh token cache: one per distinct path when tokens
     /// are scoped to a path, else one.
     public static func tokenCalls(_ definition: WorkflowDefinition, steps: [PlannedStep]) -> Int {

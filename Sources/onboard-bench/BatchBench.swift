@@ -1,0 +1,201 @@
+import ArgumentParser
+import Foundation
+import OnboardCore
+import OnboardSQLite
+import TelegentClient
+import TelegentSimulator
+
+/// Writes a manifest of `subscribers` spread over `accounts`, subscribers inline or in one CSV per account.
+func writeManifest(
+    in directory: URL, accounts: Int, subscribers: Int, csv: Bool, tag: String = "bench"
+) throws -> String {
+    let areas = ["801", "201", "310", "212", "415", "512", "305", "206", "303", "617"]
+    var text = """
+        workflow: quickstart
+        batch: \(tag)
+        defaults:
+          message_route: {url: "https://hooks.bench.example/m"}
+          number: {number_type: mvno, message_type: p2p, product_type: Sms+Data}
+          subscriber: {password: "${env.BENCH_PASSWORD}"}
+          test_message: {to: "+13105559999", body: Welcome}
+        accounts:
+
+        """
+    var next = 0
+    for account in 0..<accounts {
+        let count = subscribers / accounts + (account < subscribers % accounts ? 1 : 0)
+        text += "  - key: a\(account)\n    account: {name: \(tag) account \(account), admin_email: admin\(account)@bench.example}\n"
+        text += "    message_route: {name: route \(account)}\n    number: {area_code: \"\(areas[account % areas.count])\"}\n"
+        if csv {
+            let file = "subscribers-\(account).csv"
+            var rows = "name,email\n"
+            for _ in 0..<count {
+                rows += "Subscriber \(next),s\(next)@bench.example\n"
+                next += 1
+            }
+            try rows.write(to: directory.appendingPathComponent(file), atomically: true, encoding: .utf8)
+            text += "    subscribers_csv: \(file)\n"
+        } else {
+            text += "    subscribers:\n"
+            for _ in 0..<count {
+                text += "      - {name: Subscriber \(next), email: s\(next)@bench.example}\n"
+                next += 1
+            }
+        }
+    }
+    let path = directory.appendingPathComponent("manifest.yaml").path
+    try text.write(toFile: path, atomically: true, encoding: .utf8)
+    return path
+}
+
+/// `batch`: N subscribers over M accounts against the simulator with added latency, at a given concurrency.
+struct BatchBench: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "batch",
+        abstract: "Wall time and requests per subscriber of a batch, against the physical limit.",
+        discussion: "Example: swift run -c release onboard-bench batch --subscribers 1000 --accounts 50 --latency 20 --concurrency 32")
+
+    @Option(help: "Subscribers.") var subscribers: Int = 1000
+    @Option(help: "Accounts.") var accounts: Int = 50
+    @Option(help: "Simulator latency per request, ms.") var latency: Int = 20
+    @Option(help: "Items in flight.") var concurrency: Int = 32
+    @Option(help: "Write the figures as JSON to this file.") var json: String?
+
+    func run() async throws {
+        let directory = try BenchFiles.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let manifestPath = try writeManifest(in: directory, accounts: accounts, subscribers: subscribers, csv: false)
+        let workflow = try BenchFiles.workflow()
+        let configuration = SimulatorConfiguration(
+            rateLimitPerMinute: nil, latency: .milliseconds(latency), numbersPerArea: subscribers + 1000)
+        let figures = try await TelegentSimulator.withRunning(configuration) { simulator in
+            let store = try SQLiteCheckpointStore(path: directory.appendingPathComponent("bench.sqlite").path)
+            let transport = try makeTransport(simulator, workflow, maximumConnections: concurrency * 2)
+            let runner = Runner(definition: workflow, store: store, transport: transport, configuration: .init(environment: ["BENCH_PASSWORD": "bench-Passw0rd"]))
+            let batch = BatchRunner(runner: runner, options: .init(concurrency: concurrency))
+            let manifest = try Manifest.load(path: manifestPath)
+            let clock = ContinuousClock()
+            let start = clock.now
+            let result = try await batch.run(manifest, environment: ["BENCH_PASSWORD": "bench-Passw0rd"])
+            let wall = (clock.now - start).seconds
+            try await transport.shutdown()
+            let snapshot = result.progress.snapshot
+            let ledger = simulator.world.ledger()
+            let statistics = transport.statistics
+            // What no client can beat: every call waits the latency, C at a time.
+            let physical = Double(statistics.requests) * Double(latency) / 1000 / Double(concurrency)
+            return [
+                "scenario": "batch", "subscribers": .int(subscribers), "accounts": .int(accounts), "latency_ms": .int(latency),
+                "concurrency": .int(concurrency), "wall_seconds": .double(wall), "requests": .int(statistics.requests),
+                "token_requests": .int(statistics.tokenRequests),
+                "requests_per_subscriber": .double(Double(statistics.requests) / Double(subscribers)),
+                "physical_limit_seconds": .double(physical), "ratio_to_physical_limit": .double(wall / physical),
+                "items_done": .int(snapshot.outcomes[.done] ?? 0), "items_total": .int(snapshot.total),
+                "ledger_purchases": .int(ledger.purchases), "ledger_accounts": .int(ledger.accounts),
+                "rate_limited": .int(statistics.rateLimited), "peak_memory_mb": .double(peakMemoryMB()),
+            ] as [String: JSONValue]
+        }
+        try writeFigures(figures, to: json)
+    }
+}
+
+/// `ratelimit`: the simulator limits each credential to R per minute; a batch far larger than R·D runs for D
+/// seconds under onboard's limiter; the achieved rate as a share of R, and the 429s.
+struct RateLimitBench: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "ratelimit",
+        abstract: "Achieved request rate under the API's limit, as a share of it, and the count of 429s.",
+        discussion: "Example: swift run -c release onboard-bench ratelimit --rate 50 --seconds 180")
+
+    @Option(help: "Requests per minute, enforced by the simulator and configured in onboard.") var rate: Int = 50
+    @Option(help: "How long to run.") var seconds: Int = 180
+    @Option(help: "Items in flight.") var concurrency: Int = 8
+    @Option(help: "Write the figures as JSON to this file.") var json: String?
+
+    func run() async throws {
+        let directory = try BenchFiles.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        // Enough work that the limiter, not the work, decides.
+        let subscribers = max(20, rate * seconds / 60 / 4 + 20)
+        let manifestPath = try writeManifest(in: directory, accounts: max(1, subscribers / 10), subscribers: subscribers, csv: false)
+        let workflow = try BenchFiles.workflow()
+        let figures = try await TelegentSimulator.withRunning(SimulatorConfiguration(rateLimitPerMinute: rate, numbersPerArea: subscribers + 1000)) { simulator in
+            let store = try SQLiteCheckpointStore(path: directory.appendingPathComponent("bench.sqlite").path)
+            let transport = try makeTransport(simulator, workflow, rate: RateSpec(requests: rate))
+            let shutdown = ShutdownSignal()
+            let runner = Runner(
+                definition: workflow, store: store, transport: transport,
+                configuration: .init(environment: ["BENCH_PASSWORD": "bench-Passw0rd"]), shutdown: shutdown)
+            let batch = BatchRunner(runner: runner, options: .init(concurrency: concurrency))
+            let manifest = try Manifest.load(path: manifestPath)
+            let clock = ContinuousClock()
+            let start = clock.now
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                group.addTask { _ = try await batch.run(manifest, environment: ["BENCH_PASSWORD": "bench-Passw0rd"]) }
+                group.addTask {
+                    try await Task.sleep(for: .seconds(seconds))
+                    shutdown.request()
+                }
+                try await group.next()
+                group.cancelAll()
+            }
+            let ledger = simulator.world.ledger()
+            let elapsed = (clock.now - start).seconds
+            try await transport.shutdown()
+            // Requests the API accepted within the measured span (a 429 is not counted by the simulator's window).
+            let accepted = ledger.requests - ledger.rateLimited
+            let perMinute = Double(accepted) / (Double(seconds) / 60)
+            return [
+                "scenario": "ratelimit", "limit_per_minute": .int(rate), "seconds": .int(seconds),
+                "elapsed_seconds": .double(elapsed), "requests": .int(ledger.requests), "accepted": .int(accepted),
+                "achieved_per_minute": .double(perMinute), "share_of_limit": .double(perMinute / Double(rate)),
+                "rate_limited_429": .int(ledger.rateLimited),
+            ] as [String: JSONValue]
+        }
+        try writeFigures(figures, to: json)
+    }
+}
+
+/// `scale`: a generated manifest of N subscribers through `onboard plan` (the real binary): time and peak memory.
+struct ScaleBench: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "scale",
+        abstract: "Time and peak memory of `onboard plan` on a generated manifest of many subscribers.",
+        discussion: "Example: swift run -c release onboard-bench scale --subscribers 100000")
+
+    @Option(help: "Subscribers.") var subscribers: Int = 100_000
+    @Option(help: "Accounts.") var accounts: Int = 1000
+    @Flag(help: "Put the subscribers in the manifest itself instead of CSV files.") var inline = false
+    @Option(help: "Write the figures as JSON to this file.") var json: String?
+
+    func run() async throws {
+        let directory = try BenchFiles.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let manifestPath = try writeManifest(in: directory, accounts: accounts, subscribers: subscribers, csv: !inline)
+        let onboard = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("onboard").path
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: onboard)
+        process.arguments = ["plan", manifestPath, "--json"]
+        var environment = ProcessInfo.processInfo.environment
+        environment["BENCH_PASSWORD"] = "bench-Passw0rd"
+        process.environment = environment
+        let output = Pipe()
+        process.standardOutput = output
+        process.currentDirectoryURL = BenchFiles.root
+        let clock = ContinuousClock()
+        let start = clock.now
+        try process.run()
+        let data = output.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        let wall = (clock.now - start).seconds
+        var usage = rusage()
+        getrusage(__rusage_who_t(RUSAGE_CHILDREN.rawValue), &usage)
+        let plan = try? JSONValue(jsonData: data)
+        try writeFigures([
+            "scenario": "scale", "subscribers": .int(subscribers), "accounts": .int(accounts),
+            "subscribers_in": .string(inline ? "manifest" : "csv"), "exit_code": .int(Int(process.terminationStatus)),
+            "wall_seconds": .double(wall), "peak_memory_mb": .double(Double(usage.ru_maxrss) / 1024),
+            "planned_calls": plan?["calls"] ?? .null, "items": plan?["items"] ?? .null,
+        ], to: json)
+    }
+}
