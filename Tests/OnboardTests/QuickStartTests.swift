@@ -48,6 +48,19 @@ import Testing
         }
     }
 
+    @Test func pendingOrderIsPolledUntilComplete() async throws {
+        try await Harness.with(SimulatorConfiguration(rateLimitPerMinute: nil, orderSettleDelay: .milliseconds(1200))) { harness in
+            let workflow = try Harness.workflow()
+            #expect(try await harness.run(try Harness.inputs(), workflow: workflow) == .done)
+            #expect(try await harness.steps()["provision"]?.outputs["order_status"] == "Complete")
+            let polls = try await harness.store.attempts(runID: Runner.runID(forKey: "acme"), stepID: "provision")
+                .filter { $0.purpose == .poll }
+            #expect(polls.count >= 1)
+            #expect(harness.requests("GET /v1.0/numbers/order") == polls.count)
+            harness.expectExactlyOneSetup()
+        }
+    }
+
     @Test func tokensAreFetchedOncePerEndpointPath() async throws {
         try await Harness.with { harness in
             let workflow = try Harness.workflow()

@@ -150,7 +150,7 @@ struct ProvisionTests {
     }
 
     @Test func ordersSettleAfterTheConfiguredDelay() async throws {
-        try await withSimulator(SimulatorConfiguration(rateLimitPerMinute: nil, orderSettleDelay: .milliseconds(400))) { _, client in
+        try await withSimulator(SimulatorConfiguration(rateLimitPerMinute: nil, orderSettleDelay: .seconds(2))) { _, client in
             let routeId = try await Fixture.messageRoute(client, accountId: nil)
             let reply = try await client.created("/v1.0/numbers/provision", Fixture.provisionBody(messageRouteId: routeId))
             #expect(reply.string("OrderStatus") == "Pending")
@@ -163,7 +163,7 @@ struct ProvisionTests {
             #expect((pending["PhoneNumbersOrdered"] as? [[String: Any]])?.first?["Number"] as? String == reply.string("PhoneNumberAssigned"))
             #expect(pending.string("PhoneNumberId") == reply.string("PhoneNumberId"))
             #expect(pending.string("OrderDate") == reply.string("OrderDate"))
-            try await Task.sleep(for: .milliseconds(450))
+            try await Task.sleep(for: .milliseconds(2100))
             #expect(try await client.get("/v1.0/numbers/order?OrderId=\(orderId)").string("OrderStatus") == "Complete")
             #expect(try await client.get("/v1.0/numbers/order?OrderId=JNUOID-nope").status == 404)
         }
