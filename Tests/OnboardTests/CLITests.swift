@@ -152,4 +152,61 @@ import Testing
             #expect(report["steps"]?.arrayValue?.count == 7)
         }
     }
+
+    @Test func retryFromAStepRedoesItWithoutBuyingAgain() async throws {
+        try await Harness.with { harness in
+            let input = try Self.write(Self.validInput, "input.yaml", in: harness.directory)
+            let common = ["--db", harness.dbPath, "--base-url", harness.simulator.baseURL]
+            #expect(try await OnboardBinary.run(["run", input] + common, directory: harness.directory).status == 0)
+            let retry = try await OnboardBinary.run(["retry", Runner.runID(forKey: "cli-test"), "--from", "availability"] + common, directory: harness.directory)
+            #expect(retry.status == 0, "\(retry.stdout)\(retry.stderr)")
+            #expect(retry.stdout.contains("provision") && retry.stdout.contains("found existing, adopted"), "\(retry.stdout)")
+            #expect(harness.requests("POST /v1.0/numbers/availability") == 2)
+            harness.expectExactlyOneSetup(voice: 0)
+            let unknown = try await OnboardBinary.run(["retry", Runner.runID(forKey: "cli-test"), "--from", "nope"] + common, directory: harness.directory)
+            #expect(unknown.status == 2)
+            #expect(unknown.stderr.contains("has no step 'nope'"))
+        }
+    }
+
+    /// A create step with no lookup whose request may have worked stops the run in doubt (exit 3); a person says
+    /// what happened, and resume goes on.
+    @Test(arguments: [true, false])
+    func resolveLetsAPersonDecide(happened: Bool) async throws {
+        try await Harness.with { harness in
+            var workflow = try String(contentsOf: Harness.root.appendingPathComponent("workflows/quickstart.yaml"), encoding: .utf8)
+            let start = workflow.range(of: "    reconcile:\n      request:\n        method: GET\n        path: /v1.0/distributor/subscribers")!
+            let end = workflow.range(of: "    hints:", range: start.upperBound..<workflow.endIndex)!
+            workflow.removeSubrange(start.lowerBound..<end.lowerBound)
+            let workflowPath = try Self.write(workflow, "no-lookup.yaml", in: harness.directory)
+            let input = try Self.write(Self.validInput, "input.yaml", in: harness.directory)
+            let common = ["--db", harness.dbPath, "--base-url", harness.simulator.baseURL, "--workflow", workflowPath]
+            // happened: the API applied it and the answer was lost; not happened: a 500 that applied nothing.
+            harness.simulator.world.addFaults([
+                happened
+                    ? FaultRule(path: "/v1.0/subscribers/create", action: .drop, count: 1)
+                    : FaultRule(path: "/v1.0/subscribers/create", action: .status, status: 500, count: 1)
+            ])
+            let first = try await OnboardBinary.run(["run", input] + common, directory: harness.directory)
+            #expect(first.status == 3, "\(first.stdout)\(first.stderr)")
+            #expect(first.stdout.contains("onboard resolve"))
+            let runID = Runner.runID(forKey: "cli-test")
+            var resolve = ["resolve", runID, "subscriber", "--db", harness.dbPath, "--workflow", workflowPath]
+            if happened {
+                let missing = try await OnboardBinary.run(resolve + ["--happened"], directory: harness.directory)
+                #expect(missing.status == 2)
+                #expect(missing.stderr.contains("--set subscriber_id="))
+                resolve += ["--happened", "--set", "subscriber_id=TSUID-from-the-portal"]
+            } else {
+                resolve += ["--not-happened"]
+            }
+            #expect(try await OnboardBinary.run(resolve, directory: harness.directory).status == 0)
+            let resumed = try await OnboardBinary.run(["resume", runID] + common, directory: harness.directory)
+            #expect(resumed.status == 0, "\(resumed.stdout)\(resumed.stderr)")
+            #expect(harness.ledger.subscribers == 1)
+            #expect(harness.requests("POST /v1.0/subscribers/create") == (happened ? 1 : 2))
+            let steps = try await harness.steps("cli-test")
+            #expect(steps["subscriber"]?.outputs["subscriber_id"]?.stringValue?.hasPrefix("TSUID-") == true)
+        }
+    }
 }

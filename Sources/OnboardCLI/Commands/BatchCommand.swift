@@ -53,13 +53,15 @@ struct BatchCommand: AsyncParsableCommand {
             let manifest = try Manifest.load(path: self.manifest)
             let definition = try loadWorkflow(workflowOption.workflow ?? manifest.workflow ?? "quickstart")
             let credentials = try credentialsFromEnvironment(environment)
-            let session = try Session.open(
+            return try await Session.with(
                 db: global.db, definition: definition, baseURL: api.baseURL, rate: try api.rateSpec(),
-                credentials: credentials, environment: environment, json: true)
-            return try await runBatch(
-                manifest: manifest, session: session, environment: environment,
-                options: .init(concurrency: concurrency, maxFailures: maxFailures, acceptChanges: acceptChanges),
-                report: report, json: global.json)
+                credentials: credentials, environment: environment, json: true
+            ) { session in
+                try await runBatch(
+                    manifest: manifest, session: session, environment: environment,
+                    options: .init(concurrency: concurrency, maxFailures: maxFailures, acceptChanges: acceptChanges),
+                    report: report, json: global.json)
+            }
         }
     }
 }
@@ -74,19 +76,12 @@ func runBatch(
     let trap = SignalTrap(shutdown: session.shutdown, reporter: Reporter(json: json))
     defer { trap.cancel() }
     let started = ContinuousClock.now
-    let result: (batchID: String, progress: BatchProgress)
-    do {
-        result = try await withThrowingTaskGroup(of: Void.self) { group in
-            let box = ProgressBox()
-            group.addTask { try await printer.loop(box) }
-            defer { group.cancelAll() }
-            return try await batch.run(manifest, environment: environment) { box.set($0) }
-        }
-    } catch {
-        try? await session.transport.shutdown()
-        throw error
+    let result = try await withThrowingTaskGroup(of: Void.self) { group in
+        let box = ProgressBox()
+        group.addTask { try await printer.loop(box) }
+        defer { group.cancelAll() }
+        return try await batch.run(manifest, environment: environment) { box.set($0) }
     }
-    try await session.transport.shutdown()
     let elapsed = ContinuousClock.now - started
     let snapshot = result.progress.snapshot
     let rows = try await BatchReport.rows(batchID: result.batchID, store: session.store, definition: session.definition)

@@ -54,17 +54,19 @@ struct DemoCommand: AsyncParsableCommand {
                     print("simulator listening on \(simulator.baseURL) (AccountKey \(credential.accountKey))")
                     print("workflow \(definition.name), input \(inputPath), checkpoints in \(db)")
                 }
-                let session = try Session.open(
+                return try await Session.with(
                     db: db, definition: definition, baseURL: simulator.baseURL, rate: RateSpec(requests: 50),
                     credentials: (credential.accountKey, credential.accountSecret), environment: environment,
-                    json: json)
-                let run = try await session.runner.prepare(
-                    key: file.key, kind: .single, inputs: file.inputs, inputPath: absolute(inputPath))
-                let status = try await session.execute(run, inputs: file.inputs)
-                if !json && status == .done {
-                    print("next: onboard show \(run.id) --db \(db)    (every step, ID and attempt)")
+                    json: json
+                ) { session in
+                    let run = try await session.runner.prepare(
+                        key: file.key, kind: .single, inputs: file.inputs, inputPath: absolute(inputPath))
+                    let status = try await session.execute(run, inputs: file.inputs)
+                    if !json && status == .done {
+                        print("next: onboard show \(run.id) --db \(db)    (every step, ID and attempt)")
+                    }
+                    return status
                 }
-                return status
             }
         }
     }

@@ -16,6 +16,15 @@ struct ResumeCommand: AsyncParsableCommand {
               onboard resume r1a2b3c4d5e6
             """)
 
+    @OptionGroup var options: ResumeOptions
+
+    func run() async throws {
+        try await options.resume(resetFrom: nil)
+    }
+}
+
+/// What `resume` and `retry` share: the run, where to find its input again, and the usual flags.
+struct ResumeOptions: ParsableArguments {
     @Argument(help: "The run id (onboard list shows them).")
     var runID: String
 
@@ -29,12 +38,12 @@ struct ResumeCommand: AsyncParsableCommand {
     @Flag(help: "Continue although the inputs or the workflow changed since finished steps ran.")
     var acceptChanges = false
 
-    func run() async throws {
+    func resume(resetFrom: String?) async throws {
         global.bootstrapLogging()
         try await withExitStatus(json: global.json) {
             try await resumeRun(
                 runID: runID, global: global, api: api, workflow: workflowOption.workflow, input: input,
-                acceptChanges: acceptChanges, resetFrom: nil)
+                acceptChanges: acceptChanges, resetFrom: resetFrom)
         }
     }
 }
@@ -51,29 +60,13 @@ struct RetryCommand: AsyncParsableCommand {
               onboard retry r1a2b3c4d5e6 --from availability
             """)
 
-    @Argument(help: "The run id.")
-    var runID: String
-
     @Option(help: "The first step to run again.")
     var from: String
 
-    @OptionGroup var global: GlobalOptions
-    @OptionGroup var api: APIOptions
-    @OptionGroup var workflowOption: WorkflowOption
-
-    @Option(help: "The input file, when it moved since the run started.")
-    var input: String?
-
-    @Flag(help: "Continue although the inputs or the workflow changed.")
-    var acceptChanges = false
+    @OptionGroup var options: ResumeOptions
 
     func run() async throws {
-        global.bootstrapLogging()
-        try await withExitStatus(json: global.json) {
-            try await resumeRun(
-                runID: runID, global: global, api: api, workflow: workflowOption.workflow, input: input,
-                acceptChanges: acceptChanges, resetFrom: from)
-        }
+        try await options.resume(resetFrom: from)
     }
 }
 
@@ -101,18 +94,20 @@ func resumeRun(
         }
     }
     let credentials = try credentialsFromEnvironment(environment)
-    let session = try Session.open(
+    return try await Session.with(
         db: global.db, definition: definition, baseURL: api.baseURL, rate: try api.rateSpec(),
-        credentials: credentials, environment: environment, json: global.json, store: store)
-    let prepared = try await session.runner.prepare(
-        key: run.key, kind: run.kind, inputs: inputs, inputPath: run.inputPath, parentID: run.parentID,
-        batchID: run.batchID, acceptChanges: acceptChanges)
-    if let resetFrom {
-        let ids = session.runner.steps(for: run.kind).map(\.id)
-        guard let index = ids.firstIndex(of: resetFrom) else {
-            throw CLIError.badInput("run \(runID) has no step '\(resetFrom)'; its steps: \(ids.joined(separator: ", "))")
+        credentials: credentials, environment: environment, json: global.json, store: store
+    ) { session in
+        if let resetFrom {
+            let ids = session.runner.steps(for: run.kind).map(\.id)
+            guard let index = ids.firstIndex(of: resetFrom) else {
+                throw CLIError.badInput("run \(runID) has no step '\(resetFrom)'; its steps: \(ids.joined(separator: ", "))")
+            }
+            try await store.resetSteps(runID: run.id, stepIDs: Array(ids[index...]), at: Date())
         }
-        try await store.resetSteps(runID: run.id, stepIDs: Array(ids[index...]), at: Date())
+        let prepared = try await session.runner.prepare(
+            key: run.key, kind: run.kind, inputs: inputs, inputPath: run.inputPath, parentID: run.parentID,
+            batchID: run.batchID, acceptChanges: acceptChanges)
+        return try await session.execute(prepared, inputs: inputs)
     }
-    return try await session.execute(prepared, inputs: inputs)
 }

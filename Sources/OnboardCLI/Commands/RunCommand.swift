@@ -35,13 +35,15 @@ struct RunCommand: AsyncParsableCommand {
                 workflowOption.workflow ?? InputFile.workflowName(at: input) ?? "quickstart")
             let file = try InputFile.load(path: input, definition: definition, environment: environment)
             let credentials = try credentialsFromEnvironment(environment)
-            let session = try Session.open(
+            return try await Session.with(
                 db: global.db, definition: definition, baseURL: api.baseURL, rate: try api.rateSpec(),
-                credentials: credentials, environment: environment, json: global.json)
-            let run = try await session.runner.prepare(
-                key: file.key, kind: .single, inputs: file.inputs, inputPath: absolute(input),
-                acceptChanges: acceptChanges)
-            return try await session.execute(run, inputs: file.inputs)
+                credentials: credentials, environment: environment, json: global.json
+            ) { session in
+                let run = try await session.runner.prepare(
+                    key: file.key, kind: .single, inputs: file.inputs, inputPath: absolute(input),
+                    acceptChanges: acceptChanges)
+                return try await session.execute(run, inputs: file.inputs)
+            }
         }
     }
 }

@@ -13,10 +13,30 @@ struct Session {
     let shutdown: ShutdownSignal
     let reporter: Reporter
 
-    static func open(
+    /// Opens a session, runs `body`, and shuts the HTTP client down whatever happens.
+    static func with(
         db: String, definition: WorkflowDefinition, baseURL: String, rate: RateSpec,
         credentials: (key: String, secret: String), environment: [String: String], json: Bool,
-        store existing: SQLiteCheckpointStore? = nil
+        store: SQLiteCheckpointStore? = nil, _ body: (Session) async throws -> ExitStatus
+    ) async throws -> ExitStatus {
+        let session = try open(
+            db: db, definition: definition, baseURL: baseURL, rate: rate, credentials: credentials,
+            environment: environment, json: json, store: store)
+        let status: ExitStatus
+        do {
+            status = try await body(session)
+        } catch {
+            try? await session.transport.shutdown()
+            throw error
+        }
+        try await session.transport.shutdown()
+        return status
+    }
+
+    private static func open(
+        db: String, definition: WorkflowDefinition, baseURL: String, rate: RateSpec,
+        credentials: (key: String, secret: String), environment: [String: String], json: Bool,
+        store existing: SQLiteCheckpointStore?
     ) throws -> Session {
         let transport = try TelegentHTTPTransport(
             baseURL: baseURL, auth: definition.auth,
@@ -39,14 +59,7 @@ struct Session {
         let trap = SignalTrap(shutdown: shutdown, reporter: reporter)
         defer { trap.cancel() }
         let started = ContinuousClock.now
-        let status: RunStatus
-        do {
-            status = try await runner.execute(run, inputs: inputs)
-        } catch {
-            try? await transport.shutdown()
-            throw error
-        }
-        try await transport.shutdown()
+        let status = try await runner.execute(run, inputs: inputs)
         let elapsed = ContinuousClock.now - started
         try await reporter.summary(runID: run.id, store: store, elapsed: elapsed, requests: transport.statistics.requests)
         return ExitStatus(status)
