@@ -177,4 +177,51 @@ import Testing
             #expect(harness.ledger.messagesByRoute.keys.contains { $0.hasSuffix("->+14155550101") })
         }
     }
+
+    @Test func killedMidwayThenRerunCompletesWithNoDuplicate() async throws {
+        let configuration = SimulatorConfiguration(rateLimitPerMinute: nil, latency: .milliseconds(30))
+        try await Harness.with(configuration) { harness in
+            let path = try CLITests.write(Self.manifest(accounts: 3, subscribers: 5), "manifest.yaml", in: harness.directory)
+            let arguments = ["batch", path, "--db", harness.dbPath, "--base-url", harness.simulator.baseURL, "--concurrency", "6", "--rate", "100000"]
+            let handle = try OnboardBinary.Handle(arguments, directory: harness.directory, environment: OnboardBinary.environment())
+            while harness.ledger.purchases < 5 { try await Task.sleep(for: .milliseconds(5)) }
+            handle.signal(SIGKILL)
+            #expect(await handle.wait().wasKilled)
+            #expect(harness.ledger.purchases < 15, "killed mid-way")
+
+            let rerun = try await OnboardBinary.run(arguments + ["--report", "report.json"], directory: harness.directory)
+            #expect(rerun.status == 0, "\(rerun.stdout)\(rerun.stderr)")
+            let ledger = harness.ledger
+            #expect(ledger.accounts == 3 && ledger.messageRoutes == 3)
+            #expect(ledger.purchases == 15 && ledger.subscribers == 15 && ledger.messages == 15)
+            let report = try JSONValue(jsonData: Data(contentsOf: harness.directory.appendingPathComponent("report.json")))
+            let rows = try #require(report.arrayValue)
+            #expect(rows.count == 18)
+            #expect(rows.allSatisfy { $0["status"] == "done" && $0["account_id"]?.stringValue?.hasPrefix("AID-") == true })
+            #expect(rows.filter { $0["kind"] == "subscriber" }.allSatisfy { $0["message_id"]?.stringValue?.hasPrefix("TMID-") == true })
+
+            // Finished items make no call.
+            let before = harness.ledger.requests
+            let again = try await OnboardBinary.run(arguments, directory: harness.directory)
+            #expect(again.status == 0)
+            #expect(again.stdout.contains("skipped 18"), "\(again.stdout)")
+            #expect(harness.ledger.requests == before)
+        }
+    }
+
+    @Test func ctrlCStopsABatchCleanlyAndTheRerunContinues() async throws {
+        let configuration = SimulatorConfiguration(rateLimitPerMinute: nil, latency: .milliseconds(30))
+        try await Harness.with(configuration) { harness in
+            let path = try CLITests.write(Self.manifest(accounts: 2, subscribers: 6), "manifest.yaml", in: harness.directory)
+            let arguments = ["batch", path, "--db", harness.dbPath, "--base-url", harness.simulator.baseURL, "--concurrency", "4", "--rate", "100000"]
+            let handle = try OnboardBinary.Handle(arguments, directory: harness.directory, environment: OnboardBinary.environment())
+            while harness.ledger.purchases < 2 { try await Task.sleep(for: .milliseconds(5)) }
+            handle.signal(SIGINT)
+            let stopped = await handle.wait()
+            #expect(stopped.status == 130, "\(stopped.stdout)\(stopped.stderr)")
+            let rerun = try await OnboardBinary.run(arguments, directory: harness.directory)
+            #expect(rerun.status == 0, "\(rerun.stdout)\(rerun.stderr)")
+            #expect(harness.ledger.purchases == 12 && harness.ledger.accounts == 2)
+        }
+    }
 }
