@@ -1,0 +1,92 @@
+import Foundation
+import GRDB
+
+/// What the simulator's ledger says compared with what the manifest asked for.
+struct LedgerCheck: Sendable {
+    /// Effects beyond the expected count, per kind (`purchases`: 2 means two numbers bought twice).
+    var duplicates: [String: Int] = [:]
+    /// Effects missing, per kind.
+    var missing: [String: Int] = [:]
+    /// Name-map entries above 1 (`account_names{Torture Account 003}=2`).
+    var duplicateNames: [String] = []
+
+    var duplicateCount: Int { duplicates.values.reduce(0, +) }
+    var missingCount: Int { missing.values.reduce(0, +) }
+
+    init(_ ledger: Ledger, manifest: BatchManifest) {
+        let expected: [(kind: String, actual: Int?, want: Int)] = [
+            ("accounts", ledger.accounts, manifest.accounts),
+            ("message_routes", ledger.messageRoutes, manifest.accounts),
+            ("voice_routes", ledger.voiceRoutes, 0),
+            ("purchases", ledger.purchases, manifest.items),
+            ("subscribers", ledger.subscribers, manifest.items),
+            ("messages", ledger.messages, manifest.items),
+        ]
+        for (kind, actual, want) in expected {
+            let actual = actual ?? 0
+            if actual > want { duplicates[kind] = actual - want }
+            if actual < want { missing[kind] = want - actual }
+        }
+        let maps: [(name: String, map: [String: Int]?, want: Int)] = [
+            ("account_names", ledger.accountNames, manifest.accounts),
+            ("message_route_names", ledger.messageRouteNames, manifest.accounts),
+            ("subscriber_emails", ledger.subscriberEmails, manifest.items),
+            ("messages_by_route", ledger.messagesByRoute, manifest.items),
+        ]
+        for (name, map, want) in maps {
+            let map = map ?? [:]
+            for (key, count) in map.sorted(by: { $0.key < $1.key }) where count != 1 {
+                duplicateNames.append("\(name){\(key)}=\(count)")
+            }
+            if map.count != want { duplicateNames.append("\(name) has \(map.count) entries, expected \(want)") }
+        }
+    }
+
+    var problems: [String] {
+        var problems: [String] = []
+        for (kind, count) in duplicates.sorted(by: { $0.key < $1.key }) { problems.append("duplicate \(kind)+\(count)") }
+        for (kind, count) in missing.sorted(by: { $0.key < $1.key }) { problems.append("missing \(kind)-\(count)") }
+        problems += duplicateNames
+        return problems
+    }
+}
+
+/// What the checkpoint database says after the final run.
+struct DatabaseCheck: Sendable {
+    var integrity = "unknown"
+    var subscriberRuns = 0
+    var accountRuns = 0
+    /// Runs whose status is not `done`: (key, kind, status, last error).
+    var notDone: [(key: String, kind: String, status: String, lastError: String?)] = []
+    /// Attempts with no recorded outcome (requests in doubt) left after the final run.
+    var unfinishedAttempts = 0
+
+    /// Opens the database read-only (no process has it open any more) and reads the figures.
+    init(path: String) throws {
+        var configuration = Configuration()
+        configuration.readonly = true
+        let queue = try DatabaseQueue(path: path, configuration: configuration)
+        try queue.read { db in
+            integrity = try String.fetchAll(db, sql: "PRAGMA integrity_check").joined(separator: "; ")
+            subscriberRuns = try Int.fetchOne(db, sql: "SELECT count(*) FROM runs WHERE kind = 'subscriber'") ?? 0
+            accountRuns = try Int.fetchOne(db, sql: "SELECT count(*) FROM runs WHERE kind = 'account'") ?? 0
+            let rows = try Row.fetchAll(
+                db, sql: "SELECT key, kind, status, last_error FROM runs WHERE status <> 'done' ORDER BY key")
+            notDone = rows.map { (key: $0["key"], kind: $0["kind"], status: $0["status"], lastError: $0["last_error"]) }
+            unfinishedAttempts = try Int.fetchOne(db, sql: "SELECT count(*) FROM attempts WHERE outcome IS NULL") ?? 0
+        }
+        try queue.close()
+    }
+
+    func problems(manifest: BatchManifest) -> [String] {
+        var problems: [String] = []
+        if integrity != "ok" { problems.append("integrity_check=\(integrity)") }
+        if subscriberRuns != manifest.items { problems.append("subscriber runs=\(subscriberRuns), expected \(manifest.items)") }
+        if accountRuns != manifest.accounts { problems.append("account runs=\(accountRuns), expected \(manifest.accounts)") }
+        if !notDone.isEmpty {
+            let listed = notDone.prefix(5).map { "\($0.key)(\($0.status))" }.joined(separator: ",")
+            problems.append("not done: \(notDone.count) [\(listed)\(notDone.count > 5 ? ",…" : "")]")
+        }
+        return problems
+    }
+}
