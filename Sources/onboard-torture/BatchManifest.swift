@@ -19,6 +19,34 @@ struct BatchManifest {
         items / accounts + (index < items % accounts ? 1 : 0)
     }
 
+    struct Subscriber {
+        /// The batch item's key: `<account key>/<email>`.
+        var key: String
+        var name: String
+        var email: String
+        var areaCode: String
+        var account: Int
+    }
+
+    /// The account keys, `acct-001` …
+    var accountKeys: [String] { (0..<accounts).map { String(format: "acct-%03d", $0 + 1) } }
+
+    /// Every subscriber, in manifest order.
+    var subscriberList: [Subscriber] {
+        var list: [Subscriber] = []
+        for account in 0..<accounts {
+            let accountKey = accountKeys[account]
+            for _ in 0..<subscribers(ofAccount: account) {
+                let id = String(format: "%04d", list.count + 1)
+                let email = "sub-\(id)@\(accountKey).torture.example"
+                list.append(Subscriber(
+                    key: "\(accountKey)/\(email)", name: "Subscriber \(id)", email: email,
+                    areaCode: Self.areaCodes[list.count % Self.areaCodes.count], account: account))
+            }
+        }
+        return list
+    }
+
     var yaml: String {
         var lines = [
             "# Written by onboard-torture: \(accounts) account(s), \(items) subscriber(s).",
@@ -31,21 +59,18 @@ struct BatchManifest {
             "  test_message: {to: \"+13105559999\", body: Welcome to your new number!}",
             "accounts:",
         ]
-        var subscriber = 0
-        for account in 0..<accounts {
-            let number = String(format: "%03d", account + 1)
+        let subscribers = subscriberList
+        for (account, key) in accountKeys.enumerated() {
+            let number = key.dropFirst(5)
             lines += [
-                "  - key: acct-\(number)",
-                "    account: {name: Torture Account \(number), admin_email: admin@acct-\(number).torture.example}",
+                "  - key: \(key)",
+                "    account: {name: Torture Account \(number), admin_email: admin@\(key).torture.example}",
                 "    message_route: {name: Torture route \(number)}",
                 "    subscribers:",
             ]
-            for _ in 0..<subscribers(ofAccount: account) {
-                let id = String(format: "%04d", subscriber + 1)
-                let area = Self.areaCodes[subscriber % Self.areaCodes.count]
+            for subscriber in subscribers where subscriber.account == account {
                 lines.append(
-                    "      - {name: Subscriber \(id), email: sub-\(id)@acct-\(number).torture.example, area_code: \"\(area)\"}")
-                subscriber += 1
+                    "      - {name: \(subscriber.name), email: \(subscriber.email), area_code: \"\(subscriber.areaCode)\"}")
             }
         }
         return lines.joined(separator: "\n") + "\n"

@@ -49,6 +49,7 @@ struct LedgerCheck: Sendable {
         problems += duplicateNames
         return problems
     }
+
 }
 
 /// What the checkpoint database says after the final run.
@@ -60,6 +61,10 @@ struct DatabaseCheck: Sendable {
     var notDone: [(key: String, kind: String, status: String, lastError: String?)] = []
     /// Attempts with no recorded outcome (requests in doubt) left after the final run.
     var unfinishedAttempts = 0
+    /// Account run key → the account_id its `account` step kept.
+    var accountIDs: [String: String] = [:]
+    /// Subscriber run key → the phone_number its `provision` step kept.
+    var phoneNumbers: [String: String] = [:]
 
     /// Opens the database read-only (no process has it open any more) and reads the figures.
     init(path: String) throws {
@@ -74,6 +79,17 @@ struct DatabaseCheck: Sendable {
                 db, sql: "SELECT key, kind, status, last_error FROM runs WHERE status <> 'done' ORDER BY key")
             notDone = rows.map { (key: $0["key"], kind: $0["kind"], status: $0["status"], lastError: $0["last_error"]) }
             unfinishedAttempts = try Int.fetchOne(db, sql: "SELECT count(*) FROM attempts WHERE outcome IS NULL") ?? 0
+            let outputs = try Row.fetchAll(db, sql: """
+                SELECT runs.key AS key, steps.step_id AS step, steps.outputs AS outputs
+                FROM runs JOIN steps ON steps.run_id = runs.id
+                WHERE steps.status = 'done' AND steps.step_id IN ('account', 'provision')
+                """)
+            for row in outputs {
+                let key: String = row["key"], step: String = row["step"], text: String = row["outputs"]
+                let object = (try? JSONSerialization.jsonObject(with: Data(text.utf8))) as? [String: Any] ?? [:]
+                if step == "account", let id = object["account_id"] as? String { accountIDs[key] = id }
+                if step == "provision", let number = object["phone_number"] as? String { phoneNumbers[key] = number }
+            }
         }
         try queue.close()
     }
@@ -86,6 +102,30 @@ struct DatabaseCheck: Sendable {
         if !notDone.isEmpty {
             let listed = notDone.prefix(5).map { "\($0.key)(\($0.status))" }.joined(separator: ",")
             problems.append("not done: \(notDone.count) [\(listed)\(notDone.count > 5 ? ",…" : "")]")
+        }
+        return problems
+    }
+
+    /// Subscribers whose number is not of the area code they asked for (a lookup adopted a sibling's purchase).
+    func wrongAreas(manifest: BatchManifest) -> [String] {
+        manifest.subscriberList.compactMap { subscriber in
+            guard let number = phoneNumbers[subscriber.key], !number.hasPrefix("+1" + subscriber.areaCode) else { return nil }
+            return "\(subscriber.key) asked \(subscriber.areaCode), holds \(number)"
+        }
+    }
+
+    /// The ledger's purchases per account against the subscribers of each account (by the AIDs kept here).
+    func purchaseProblems(_ ledger: Ledger, manifest: BatchManifest) -> [String] {
+        var problems: [String] = []
+        var byAccount = ledger.purchasesByAccount ?? [:]
+        for (index, key) in manifest.accountKeys.enumerated() {
+            guard let id = accountIDs[key] else { continue }  // reported as not done
+            let bought = byAccount.removeValue(forKey: id) ?? 0
+            let want = manifest.subscribers(ofAccount: index)
+            if bought != want { problems.append("purchases_by_account{\(key)}=\(bought), expected \(want)") }
+        }
+        for (id, count) in byAccount.sorted(by: { $0.key < $1.key }) where count > 0 {
+            problems.append("purchases_by_account{\(id)}=\(count) under an account no run holds")
         }
         return problems
     }

@@ -13,6 +13,10 @@ struct TortureSession {
     /// Every `onboard batch` started so far.
     var runs = 0
     var killsDone = 0
+    /// Kills of runs that had made API requests (the others died before their first request, or had no work).
+    var killsMidAPI = 0
+    /// Subscribers holding a number of another area code than they asked for (reported, not a FAIL).
+    var wrongAreas: [String] = []
     /// Runs of the kill loop that ended on their own before their kill, by exit code.
     var finishedOnTheirOwn: [Int32: Int] = [:]
     var finalRuns = 0
@@ -55,7 +59,7 @@ struct TortureSession {
             simulator = sim
             say("torture: telegent-sim at \(sim.baseURL) (latency \(options.latency) ms, fault rate \(options.faultRate), seed \(options.seed))")
             say("torture: \(manifest.items) subscriber(s) under \(manifest.accounts) account(s), concurrency \(options.concurrency), \(options.kills) kill(s)")
-            try await killLoop(baseURL: sim.baseURL)
+            try await killLoop(simulator: sim)
             let converged = try await finalRuns(baseURL: sim.baseURL)
             figures = try await check(simulator: sim, converged: converged)
         } catch {
@@ -94,7 +98,9 @@ struct TortureSession {
     }
 
     /// Kills `onboard batch` after a random delay until `kills` runs were killed in flight.
-    mutating func killLoop(baseURL: String) async throws {
+    mutating func killLoop(simulator: Simulator) async throws {
+        let baseURL = simulator.baseURL
+        var requestsSoFar = try await simulator.ledger().requests ?? 0
         var schedule = KillSchedule(initialBound: estimatedBatchDuration, seed: options.seed)
         say(String(format: "torture: kill delays uniform in [0, D], D starts at %.2f s (estimated batch duration)", schedule.bound))
         var attempts = 0
@@ -119,18 +125,22 @@ struct TortureSession {
             }
             let termination = await child.wait()
             let duration = (termination.endedAt - runStart).seconds
+            let requestsNow = try await simulator.ledger().requests ?? 0
+            let requests = requestsNow - requestsSoFar
+            requestsSoFar = requestsNow
             if termination.signaled && !endedFirst {
                 killsDone += 1
+                if requests > 0 { killsMidAPI += 1 }
                 schedule.killed()
                 say(String(
-                    format: "kill %d/%d  run %d killed after %.3f s (D %.2f s)  elapsed %.1f s",
-                    killsDone, options.kills, runs, delay, bound, elapsed))
+                    format: "kill %d/%d  run %d killed after %.3f s (D %.2f s), %d request(s)  elapsed %.1f s",
+                    killsDone, options.kills, runs, delay, bound, requests, elapsed))
             } else {
                 schedule.finished(after: duration)
                 finishedOnTheirOwn[termination.status, default: 0] += 1
                 say(String(
-                    format: "       run %d ended on its own, exit %d after %.3f s (kill was due at %.3f s)  elapsed %.1f s",
-                    runs, termination.status, duration, delay, elapsed))
+                    format: "       run %d ended on its own, exit %d after %.3f s (kill was due at %.3f s), %d request(s)  elapsed %.1f s",
+                    runs, termination.status, duration, delay, requests, elapsed))
                 guard [0, 1, 3].contains(termination.status), !termination.signaled else {
                     throw TortureError.setup("onboard batch run \(runs) ended with exit code \(termination.status)\(termination.signaled ? " (signal)" : ""), expected 0, 1 or 3:\n\(child.outputTail())")
                 }
@@ -189,6 +199,9 @@ struct TortureSession {
         figures.duplicates = ledgerCheck.duplicateCount + ledgerCheck.duplicateNames.count
         figures.lost = ledgerCheck.missingCount
         problems += ledgerCheck.problems
+        problems += database.purchaseProblems(after, manifest: manifest)
+        wrongAreas = database.wrongAreas(manifest: manifest)
+        for line in wrongAreas { say("torture: warning: number of another area code: \(line)") }
         figures.ledger = after
         if !database.notDone.isEmpty { figures.notDoneKeys = database.notDone.map(\.key) }
         return figures
@@ -208,8 +221,9 @@ struct TortureSession {
         }
         let kinds = finishedOnTheirOwn.sorted { $0.key < $1.key }.map { "exit\($0.key)=\($0.value)" }.joined(separator: ",")
         var line = "torture: \(passed ? "PASS" : "FAIL") items=\(options.items) kills=\(killsDone) "
-            + "fault_rate=\(options.faultRate) seed=\(options.seed) runs=\(runs) duplicates=\(figures.duplicates) "
+            + "fault_rate=\(options.faultRate) seed=\(options.seed) runs=\(runs) kills_mid_api=\(killsMidAPI) duplicates=\(figures.duplicates) "
             + "lost=\(figures.lost) integrity=\(figures.integrity) in \(String(format: "%.1f", elapsed)) s"
+        if !wrongAreas.isEmpty { line += " wrong_area=\(wrongAreas.count)" }
         if !passed {
             line += " | " + problems.joined(separator: "; ").replacingOccurrences(of: "\n", with: " ⏎ ")
             line += " | work dir kept: \(workDir)"
@@ -224,7 +238,7 @@ struct TortureSession {
             var document: [String: Any] = [
                 "verdict": passed ? "PASS" : "FAIL",
                 "items": options.items, "accounts": manifest.accounts, "kills": killsDone,
-                "kills_requested": options.kills, "fault_rate": options.faultRate, "seed": options.seed,
+                "kills_requested": options.kills, "kills_mid_api": killsMidAPI, "wrong_area": wrongAreas, "fault_rate": options.faultRate, "seed": options.seed,
                 "concurrency": options.concurrency, "latency_ms": options.latency,
                 "runs": runs, "final_runs": finalRuns, "ended_on_their_own": kinds,
                 "duplicates": figures.duplicates, "lost": figures.lost, "not_done": figures.notDone,
