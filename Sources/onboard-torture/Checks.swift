@@ -65,6 +65,30 @@ struct DatabaseCheck: Sendable {
     var accountIDs: [String: String] = [:]
     /// Subscriber run key → the phone_number its `provision` step kept.
     var phoneNumbers: [String: String] = [:]
+    /// Create steps sent again after a send whose effect was unknown (killed in flight, no answer, 409/5xx): the
+    /// candidates for a duplicate.
+    var resends: [Resend] = []
+
+    struct Resend: Sendable {
+        var key: String
+        var step: String
+        /// How the uncertain send ended: `killed in flight`, `no answer`, `HTTP 500`, …
+        var how: String
+        /// Milliseconds from the uncertain send to the first lookup after it (nil: no lookup) and to the resend.
+        var lookupAfterMs: Int?
+        var resendAfterMs: Int
+
+        var description: String {
+            let lookup = lookupAfterMs.map { "lookup +\($0) ms found nothing, " } ?? "no lookup, "
+            return "\(key) \(step): send \(how), \(lookup)sent again +\(resendAfterMs) ms"
+        }
+    }
+
+    /// The ledger kind each create step adds to.
+    static let stepOfKind = [
+        "accounts": "account", "message_routes": "message_route", "purchases": "provision",
+        "subscribers": "subscriber", "messages": "test_message",
+    ]
 
     /// Opens the database read-only (no process has it open any more) and reads the figures.
     init(path: String) throws {
@@ -84,6 +108,27 @@ struct DatabaseCheck: Sendable {
                 FROM runs JOIN steps ON steps.run_id = runs.id
                 WHERE steps.status = 'done' AND steps.step_id IN ('account', 'provision')
                 """)
+            let uncertain = try Row.fetchAll(db, sql: """
+                SELECT runs.key AS key, a.step_id AS step, a.outcome AS outcome, a.status_code AS status,
+                    ((SELECT min(b.started_at) FROM attempts b WHERE b.run_id = a.run_id AND b.step_id = a.step_id
+                        AND b.purpose = 'reconcile' AND b.id > a.id) - a.started_at) * 1000 AS lookup_after,
+                    ((SELECT min(c.started_at) FROM attempts c WHERE c.run_id = a.run_id AND c.step_id = a.step_id
+                        AND c.purpose = 'send' AND c.id > a.id) - a.started_at) * 1000 AS resend_after
+                FROM attempts a JOIN runs ON runs.id = a.run_id
+                WHERE a.purpose = 'send' AND a.step_id IN ('account', 'message_route', 'provision', 'subscriber', 'test_message')
+                    AND (a.outcome IS NULL OR a.outcome = 'no_answer' OR a.status_code IN (409, 500, 502, 504))
+                ORDER BY a.id
+                """)
+            for row in uncertain {
+                guard let resendAfter: Double = row["resend_after"] else { continue }
+                let outcome: String? = row["outcome"], status: Int? = row["status"]
+                let how = outcome == nil ? "killed in flight" : status.map { "HTTP \($0)" } ?? "no answer"
+                let lookupAfter: Double? = row["lookup_after"]
+                resends.append(Resend(
+                    key: row["key"], step: row["step"], how: how,
+                    lookupAfterMs: lookupAfter.flatMap { $0 <= resendAfter ? Int($0.rounded()) : nil },
+                    resendAfterMs: Int(resendAfter.rounded())))
+            }
             for row in outputs {
                 let key: String = row["key"], step: String = row["step"], text: String = row["outputs"]
                 let object = (try? JSONSerialization.jsonObject(with: Data(text.utf8))) as? [String: Any] ?? [:]

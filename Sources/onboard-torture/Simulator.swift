@@ -15,20 +15,20 @@ let faultedPostPaths = [
 ]
 
 /// The fault file: on each faulted POST path, `drop` p/3, `status` 500 p/6, `status` 503 p/6, `latency` 300 ms p/3;
-/// on every GET (the lookups a resume reconciles with, and order polls) `status` 503 p/10.
+/// (`--fault-latency 0` leaves the latency rule out) on every GET (the lookups a resume reconciles with, and order polls) `status` 503 p/10.
 ///
 /// The simulator tries a path's rules in order and the first that passes its probability roll acts, so each rule's
 /// probability is conditional on the earlier ones having missed: rule i gets p_i / (1 - p_1 - ... - p_(i-1)), which
 /// makes the unconditional rates exactly the shares above.
-func faultFile(rate: Double) -> String {
+func faultFile(rate: Double, latencyMs: Int = 300) -> String {
     var rules: [[String: Any]] = []
     if rate > 0 {
         let kinds: [(share: Double, rule: [String: Any])] = [
             (rate / 3, ["action": "drop"]),
             (rate / 6, ["action": "status", "status": 500]),
             (rate / 6, ["action": "status", "status": 503]),
-            (rate / 3, ["action": "latency", "latency_ms": 300]),
-        ]
+            (rate / 3, ["action": "latency", "latency_ms": latencyMs]),
+        ].filter { $0.rule["latency_ms"] as? Int != 0 }
         for path in faultedPostPaths {
             var before = 0.0
             for kind in kinds {

@@ -38,6 +38,9 @@ struct Torture: AsyncParsableCommand {
     @Option(help: ArgumentHelp("Total fault rate on the create/purchase POSTs and availability, 0...1.", valueName: "p"))
     var faultRate = 0.2
 
+    @Option(help: ArgumentHelp("Milliseconds of the `latency` fault (0 leaves that fault out).", valueName: "ms"))
+    var faultLatency = 300
+
     @Option(help: ArgumentHelp("Seed of the kill delays and of the simulator's random choices.", valueName: "s"))
     var seed: UInt64 = 1
 
@@ -66,6 +69,7 @@ struct Torture: AsyncParsableCommand {
         guard items >= 1 else { throw ValidationError("--items must be at least 1 (got \(items)).") }
         guard kills >= 0 else { throw ValidationError("--kills must not be negative (got \(kills)).") }
         guard (0...1).contains(faultRate) else { throw ValidationError("--fault-rate must be from 0 to 1 (got \(faultRate)).") }
+        guard faultLatency >= 0 else { throw ValidationError("--fault-latency must not be negative (got \(faultLatency)).") }
         guard concurrency >= 1 else { throw ValidationError("--concurrency must be at least 1 (got \(concurrency)).") }
         guard latency >= 0 else { throw ValidationError("--latency must not be negative (got \(latency)).") }
         guard timeout > 0 else { throw ValidationError("--timeout must be positive (got \(timeout)).") }

@@ -50,14 +50,14 @@ struct TortureSession {
         var figures = Figures()
         do {
             let faults = workDir + "/faults.json"
-            try faultFile(rate: options.faultRate).write(toFile: faults, atomically: true, encoding: .utf8)
+            try faultFile(rate: options.faultRate, latencyMs: options.faultLatency).write(toFile: faults, atomically: true, encoding: .utf8)
             try manifest.yaml.write(toFile: manifestPath, atomically: true, encoding: .utf8)
             try FileManager.default.createDirectory(atPath: workDir + "/runs", withIntermediateDirectories: true)
             let sim = try await Simulator.start(
                 binary: binaries.simulator, latency: options.latency, seed: options.seed, faults: faults,
                 workDir: workDir, environment: environment)
             simulator = sim
-            say("torture: telegent-sim at \(sim.baseURL) (latency \(options.latency) ms, fault rate \(options.faultRate), seed \(options.seed))")
+            say("torture: telegent-sim at \(sim.baseURL) (latency \(options.latency) ms, fault rate \(options.faultRate), fault latency \(options.faultLatency) ms, seed \(options.seed))")
             say("torture: \(manifest.items) subscriber(s) under \(manifest.accounts) account(s), concurrency \(options.concurrency), \(options.kills) kill(s)")
             try await killLoop(simulator: sim)
             let converged = try await finalRuns(baseURL: sim.baseURL)
@@ -196,7 +196,8 @@ struct TortureSession {
         }
 
         let ledgerCheck = LedgerCheck(after, manifest: manifest)
-        figures.duplicates = ledgerCheck.duplicateCount + ledgerCheck.duplicateNames.count
+        // Extra effects by kind; an entry counted twice in a name map only adds when the kind counts hide it.
+        figures.duplicates = ledgerCheck.duplicateCount == 0 ? ledgerCheck.duplicateNames.count : ledgerCheck.duplicateCount
         figures.lost = ledgerCheck.missingCount
         problems += ledgerCheck.problems
         problems += database.purchaseProblems(after, manifest: manifest)
@@ -204,6 +205,18 @@ struct TortureSession {
         for line in wrongAreas { say("torture: warning: number of another area code: \(line)") }
         figures.ledger = after
         if !database.notDone.isEmpty { figures.notDoneKeys = database.notDone.map(\.key) }
+        // The items that may have made a duplicate: those whose create step of a duplicated kind was sent again
+        // after a send whose effect was unknown; for a message, the item whose number sent it twice.
+        let duplicatedSteps = Set(ledgerCheck.duplicates.keys.compactMap { DatabaseCheck.stepOfKind[$0] })
+        figures.suspects = database.resends.filter { duplicatedSteps.contains($0.step) }.map(\.description)
+        let keyOfNumber = Dictionary(database.phoneNumbers.map { ($0.value, $0.key) }, uniquingKeysWith: { first, _ in first })
+        for (route, count) in after.messagesByRoute ?? [:] where count > 1 {
+            let from = String(route.prefix { $0 != "-" })
+            if let key = keyOfNumber[from] { figures.suspectKeys.append(key) }
+        }
+        for resend in database.resends where duplicatedSteps.contains(resend.step) && !figures.suspectKeys.contains(resend.key) {
+            figures.suspectKeys.append(resend.key)
+        }
         return figures
     }
 
@@ -215,8 +228,11 @@ struct TortureSession {
         let passed = problems.isEmpty
         if !passed {
             if let lastRun { say("torture: output of the last run (\(lastRun.name)):\n\(lastRun.outputTail())") }
-            for key in figures.notDoneKeys.prefix(3) {
-                say("torture: onboard show \(key) --json:\n\(await show(key))")
+            for line in figures.suspects { say("torture: suspect: \(line)") }
+            // The first failing or suspect item's `onboard show --json` in full; the next two saved beside it.
+            for (index, key) in (figures.notDoneKeys + figures.suspectKeys).prefix(3).enumerated() {
+                let (path, text) = await show(key)
+                say(index == 0 ? "torture: onboard show \(key) --json (also in \(path)):\n\(text)" : "torture: onboard show \(key) --json: \(path)")
             }
         }
         let kinds = finishedOnTheirOwn.sorted { $0.key < $1.key }.map { "exit\($0.key)=\($0.value)" }.joined(separator: ",")
@@ -244,7 +260,7 @@ struct TortureSession {
                 "duplicates": figures.duplicates, "lost": figures.lost, "not_done": figures.notDone,
                 "integrity": figures.integrity, "unfinished_attempts": figures.unfinishedAttempts,
                 "rerun_requests": figures.rerunRequests, "elapsed_s": (elapsed * 10).rounded() / 10,
-                "problems": problems, "work_dir": workDir,
+                "problems": problems, "work_dir": workDir, "suspects": figures.suspects,
             ]
             if !delays.isEmpty {
                 let sorted = delays.sorted()
@@ -268,7 +284,7 @@ struct TortureSession {
     }
 
     /// `onboard show KEY --db … --json`, also saved in the work directory.
-    func show(_ key: String) async -> String {
+    func show(_ key: String) async -> (path: String, text: String) {
         let safe = key.replacingOccurrences(of: "/", with: "_")
         do {
             let child = try Child(
@@ -277,9 +293,9 @@ struct TortureSession {
                 stdoutPath: "\(workDir)/show-\(safe).json", stderrPath: "\(workDir)/show-\(safe).err")
             _ = await child.wait()
             let text = (try? String(contentsOfFile: child.stdoutPath, encoding: .utf8)) ?? ""
-            return text.count > 6_000 ? String(text.prefix(6_000)) + "\n… (whole: \(child.stdoutPath))" : text
+            return (child.stdoutPath, text.count > 8_000 ? String(text.prefix(8_000)) + "\n…" : text)
         } catch {
-            return "(onboard show failed: \(error))"
+            return ("-", "(onboard show failed: \(error))")
         }
     }
 }
@@ -291,6 +307,9 @@ struct Figures {
     var integrity = "not checked"
     var notDone = 0
     var notDoneKeys: [String] = []
+    /// Items that may have made a duplicate, and what their attempts show.
+    var suspects: [String] = []
+    var suspectKeys: [String] = []
     var unfinishedAttempts = 0
     var rerunRequests = 0
     var ledger: Ledger?
