@@ -19,6 +19,14 @@ struct BatchManifest {
         items / accounts + (index < items % accounts ? 1 : 0)
     }
 
+    /// The share of the batch's effects (an account and a route per account; a purchase, a subscriber and a
+    /// message per subscriber) the simulator's ledger shows, 0...1.
+    func progress(_ ledger: Ledger) -> Double {
+        let done = min(ledger.accounts ?? 0, accounts) + min(ledger.messageRoutes ?? 0, accounts)
+            + min(ledger.purchases ?? 0, items) + min(ledger.subscribers ?? 0, items) + min(ledger.messages ?? 0, items)
+        return Double(done) / Double(2 * accounts + 3 * items)
+    }
+
     struct Subscriber {
         /// The batch item's key: `<account key>/<email>`.
         var key: String

@@ -18,20 +18,23 @@ struct SplitMix64: RandomNumberGenerator {
     mutating func unit() -> Double { Double(next() >> 11) / Double(1 << 53) }
 }
 
-/// When to kill the next run: uniform in [0, D], with D adapted so that about `targetFinishShare` of the runs end
-/// on their own before the kill and the rest are killed in flight.
+/// When to kill the next run: uniform in [0, D], with D adapted so that the kills are spread over the work and
+/// most runs die in flight.
 ///
-/// D starts at the estimate of a whole batch's duration. A kill grows it a little, a run that ended on its own
-/// shrinks it more (and never leaves it above that run's duration): at equilibrium, finished runs are
-/// `targetFinishShare` of all. As the batch gets done, runs get shorter and D follows them down, so late kills
-/// land in what is left (start-up, lease take-over, reconciling, the final commits).
+/// D starts at the estimate of a whole batch's duration. While the batch has work left, each kill's progress
+/// (the share of the batch's effects the simulator's ledger gained during the run) is compared with an even
+/// share of what is left per kill still to come (plus the final run): D is scaled by target / progress, within
+/// [0.5, 1.5] (1.5 when the run made no progress, killed in start-up). So kills keep landing while there is
+/// work left, instead of the first few runs doing everything and the rest being killed in no-op runs. Once the
+/// batch is done, a kill grows D a little (1.057×) and a run that ended on its own shrinks it (0.78×, and never
+/// above that run's duration), so about one run in five ends on its own and the last kills land in start-up,
+/// lease take-over and the final commits.
 struct KillSchedule {
-    static let targetFinishShare = 0.2
-    static let shrink = 0.78
-    /// shrink^(-share / (1 - share)): the growth that balances `shrink` at the target share.
-    static let grow = pow(shrink, -targetFinishShare / (1 - targetFinishShare))
     static let minimum = 0.03
     static let maximum = 120.0
+    static let finishedShrink = 0.78
+    /// finishedShrink^(-0.2 / 0.8): balances `finishedShrink` when one run in five ends on its own.
+    static let idleGrow = pow(finishedShrink, -0.25)
 
     private(set) var bound: Double
     private var generator: SplitMix64
@@ -45,10 +48,22 @@ struct KillSchedule {
     /// The delay in seconds before the next kill.
     mutating func nextDelay() -> Double { generator.unit() * bound }
 
-    mutating func killed() { bound = min(Self.maximum, bound * Self.grow) }
+    /// A run was killed. `before` and `after` are the batch's share done (0...1) around it; `killsLeft` counts
+    /// the kills still to come after this one.
+    mutating func killed(before: Double, after: Double, killsLeft: Int) {
+        let factor: Double
+        if after >= 1 {
+            factor = Self.idleGrow
+        } else {
+            let target = (1 - before) / Double(killsLeft + 2)
+            let progress = after - before
+            factor = progress <= 0 ? 1.5 : min(1.5, max(0.5, target / progress))
+        }
+        bound = min(Self.maximum, max(Self.minimum, bound * factor))
+    }
 
     /// A run ended on its own after `duration` seconds.
     mutating func finished(after duration: Double) {
-        bound = max(Self.minimum, min(bound * Self.shrink, duration))
+        bound = max(Self.minimum, min(bound * Self.finishedShrink, duration))
     }
 }

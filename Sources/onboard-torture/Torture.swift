@@ -13,7 +13,7 @@ struct Torture: AsyncParsableCommand {
             create/purchase POSTs and on number availability (drop p/3, HTTP 500 p/6, HTTP 503 p/6, 300 ms latency \
             p/3, for a total rate p) and on every GET lookup (HTTP 503 p/10); writes a batch manifest of ITEMS \
             subscribers under max(1, ITEMS/5) accounts; then runs `onboard batch` and SIGKILLs it after a random \
-            delay (seeded; the bound adapts so most runs die in flight) until KILLS runs were killed. Then it reruns \
+            delay (seeded, uniform in [0, D]; D starts at the estimated batch duration and adapts so the kills are spread over the work and most runs die in flight) until KILLS runs were killed. Then it reruns \
             the batch without killing until it exits 0 (at most 10 times) and checks:
 
               - the simulator's ledger: exactly one account and message route per account, and one purchase, \

@@ -101,6 +101,7 @@ struct TortureSession {
     mutating func killLoop(simulator: Simulator) async throws {
         let baseURL = simulator.baseURL
         var requestsSoFar = try await simulator.ledger().requests ?? 0
+        var progressSoFar = 0.0
         var schedule = KillSchedule(initialBound: estimatedBatchDuration, seed: options.seed)
         say(String(format: "torture: kill delays uniform in [0, D], D starts at %.2f s (estimated batch duration)", schedule.bound))
         var attempts = 0
@@ -125,22 +126,26 @@ struct TortureSession {
             }
             let termination = await child.wait()
             let duration = (termination.endedAt - runStart).seconds
-            let requestsNow = try await simulator.ledger().requests ?? 0
+            let ledger = try await simulator.ledger()
+            let progress = manifest.progress(ledger)
+            let requestsNow = ledger.requests ?? 0
             let requests = requestsNow - requestsSoFar
             requestsSoFar = requestsNow
+            let progressBefore = progressSoFar
+            progressSoFar = progress
             if termination.signaled && !endedFirst {
                 killsDone += 1
                 if requests > 0 { killsMidAPI += 1 }
-                schedule.killed()
+                schedule.killed(before: progressBefore, after: progress, killsLeft: options.kills - killsDone)
                 say(String(
-                    format: "kill %d/%d  run %d killed after %.3f s (D %.2f s), %d request(s)  elapsed %.1f s",
-                    killsDone, options.kills, runs, delay, bound, requests, elapsed))
+                    format: "kill %d/%d  run %d killed after %.3f s (D %.2f s), %d request(s), batch %.0f%% done  elapsed %.1f s",
+                    killsDone, options.kills, runs, delay, bound, requests, progress * 100, elapsed))
             } else {
                 schedule.finished(after: duration)
                 finishedOnTheirOwn[termination.status, default: 0] += 1
                 say(String(
-                    format: "       run %d ended on its own, exit %d after %.3f s (kill was due at %.3f s), %d request(s)  elapsed %.1f s",
-                    runs, termination.status, duration, delay, requests, elapsed))
+                    format: "       run %d ended on its own, exit %d after %.3f s (kill was due at %.3f s), %d request(s), batch %.0f%% done  elapsed %.1f s",
+                    runs, termination.status, duration, delay, requests, progress * 100, elapsed))
                 guard [0, 1, 3].contains(termination.status), !termination.signaled else {
                     throw TortureError.setup("onboard batch run \(runs) ended with exit code \(termination.status)\(termination.signaled ? " (signal)" : ""), expected 0, 1 or 3:\n\(child.outputTail())")
                 }
