@@ -43,7 +43,7 @@ struct TortureSession {
 
     /// Runs the torture; true for PASS. Never throws: setup errors are a FAIL with their message.
     mutating func run() async -> Bool {
-        let guardRails = GuardRails(timeout: options.timeout, workDir: workDir)
+        let guardRails = GuardRails(timeout: options.timeout, workDir: workDir, json: options.json)
         defer { guardRails.cancel() }
         say("torture: work dir \(workDir)")
         var simulator: Simulator?
@@ -213,13 +213,16 @@ struct TortureSession {
         // The items that may have made a duplicate: those whose create step of a duplicated kind was sent again
         // after a send whose effect was unknown; for a message, the item whose number sent it twice.
         let duplicatedSteps = Set(ledgerCheck.duplicates.keys.compactMap { DatabaseCheck.stepOfKind[$0] })
-        figures.suspects = database.resends.filter { duplicatedSteps.contains($0.step) }.map(\.description)
+        // Sends that may have taken effect (killed in flight, no answer) before those answered with an error status.
+        let candidates = database.resends.filter { duplicatedSteps.contains($0.step) }
+        let ordered = candidates.filter { !$0.how.hasPrefix("HTTP") } + candidates.filter { $0.how.hasPrefix("HTTP") }
+        figures.suspects = ordered.map(\.description)
         let keyOfNumber = Dictionary(database.phoneNumbers.map { ($0.value, $0.key) }, uniquingKeysWith: { first, _ in first })
         for (route, count) in after.messagesByRoute ?? [:] where count > 1 {
             let from = String(route.prefix { $0 != "-" })
             if let key = keyOfNumber[from] { figures.suspectKeys.append(key) }
         }
-        for resend in database.resends where duplicatedSteps.contains(resend.step) && !figures.suspectKeys.contains(resend.key) {
+        for resend in ordered where !figures.suspectKeys.contains(resend.key) {
             figures.suspectKeys.append(resend.key)
         }
         return figures
@@ -250,17 +253,13 @@ struct TortureSession {
             line += " | work dir kept: \(workDir)"
         }
         say(line)
-        if !passed || options.keep || !isTemporaryWorkDir {
-            // (kept)
-        } else {
-            try? FileManager.default.removeItem(atPath: workDir)
-        }
+        if passed && !options.keep && isTemporaryWorkDir { try? FileManager.default.removeItem(atPath: workDir) }
         if let path = options.json {
             var document: [String: Any] = [
                 "verdict": passed ? "PASS" : "FAIL",
                 "items": options.items, "accounts": manifest.accounts, "kills": killsDone,
                 "kills_requested": options.kills, "kills_mid_api": killsMidAPI, "wrong_area": wrongAreas, "fault_rate": options.faultRate, "seed": options.seed,
-                "concurrency": options.concurrency, "latency_ms": options.latency,
+                "concurrency": options.concurrency, "latency_ms": options.latency, "fault_latency_ms": options.faultLatency,
                 "runs": runs, "final_runs": finalRuns, "ended_on_their_own": kinds,
                 "duplicates": figures.duplicates, "lost": figures.lost, "not_done": figures.notDone,
                 "integrity": figures.integrity, "unfinished_attempts": figures.unfinishedAttempts,
@@ -332,13 +331,20 @@ final class GuardRails: @unchecked Sendable {
     private let timer: any DispatchSourceTimer
     private let signals: [any DispatchSourceSignal]
 
-    init(timeout: Double, workDir: String) {
+    init(timeout: Double, workDir: String, json: String?) {
         let queue = DispatchQueue(label: "onboard-torture.guard-rails")
         timer = DispatchSource.makeTimerSource(queue: queue)
         timer.schedule(deadline: .now() + timeout)
         timer.setEventHandler {
             Children.killAll()
-            say("torture: FAIL timeout: still running after \(Int(timeout)) s; every child killed | work dir kept: \(workDir)")
+            let message = "still running after \(Int(timeout)) s (--timeout); every child killed"
+            say("torture: FAIL timeout: \(message) | work dir kept: \(workDir)")
+            if let json {
+                let document: [String: Any] = ["verdict": "FAIL", "problems": ["timeout: " + message], "work_dir": workDir]
+                if let data = try? JSONSerialization.data(withJSONObject: document, options: [.prettyPrinted, .sortedKeys]) {
+                    _ = FileManager.default.createFile(atPath: json, contents: data + Data("\n".utf8))
+                }
+            }
             exit(1)
         }
         timer.resume()
