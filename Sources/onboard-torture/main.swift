@@ -1,1 +1,0 @@
-print("onboard-torture: not written yet")
