@@ -65,7 +65,7 @@ public final class TelegentHTTPTransport: APITransport, Sendable {
         } else {
             var configuration = HTTPClient.Configuration()
             configuration.connectionPool.concurrentHTTP1ConnectionsPerHostSoftLimit = maximumConnections
-            configuration.timeout = .init(connect: .seconds(10), read: .seconds(Int64(timeout.seconds)))
+            configuration.timeout = .init(connect: .seconds(10), read: .milliseconds(Int64(timeout.seconds * 1000)))
             self.client = HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
             self.ownsClient = true
         }

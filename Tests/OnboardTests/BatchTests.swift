@@ -182,7 +182,7 @@ import Testing
         let configuration = SimulatorConfiguration(rateLimitPerMinute: nil, latency: .milliseconds(30))
         try await Harness.with(configuration) { harness in
             let path = try CLITests.write(Self.manifest(accounts: 3, subscribers: 5), "manifest.yaml", in: harness.directory)
-            let arguments = ["batch", path, "--db", harness.dbPath, "--base-url", harness.simulator.baseURL, "--concurrency", "6", "--rate", "100000"]
+            let arguments = ["batch", path, "--db", harness.dbPath, "--base-url", harness.simulator.baseURL, "--concurrency", "6", "--rate", "100000", "--settle-window", "1"]
             let handle = try OnboardBinary.Handle(arguments, directory: harness.directory, environment: OnboardBinary.environment())
             while harness.ledger.purchases < 5 { try await Task.sleep(for: .milliseconds(5)) }
             handle.signal(SIGKILL)
@@ -213,7 +213,7 @@ import Testing
         let configuration = SimulatorConfiguration(rateLimitPerMinute: nil, latency: .milliseconds(30))
         try await Harness.with(configuration) { harness in
             let path = try CLITests.write(Self.manifest(accounts: 2, subscribers: 6), "manifest.yaml", in: harness.directory)
-            let arguments = ["batch", path, "--db", harness.dbPath, "--base-url", harness.simulator.baseURL, "--concurrency", "4", "--rate", "100000"]
+            let arguments = ["batch", path, "--db", harness.dbPath, "--base-url", harness.simulator.baseURL, "--concurrency", "4", "--rate", "100000", "--settle-window", "1"]
             let handle = try OnboardBinary.Handle(arguments, directory: harness.directory, environment: OnboardBinary.environment())
             while harness.ledger.purchases < 2 { try await Task.sleep(for: .milliseconds(5)) }
             handle.signal(SIGINT)

@@ -33,7 +33,7 @@ import Testing
         let effect = Self.effects[index]
         try await Harness.with { harness in
             let input = try CLITests.write(Self.input, "input.yaml", in: harness.directory)
-            let arguments = ["run", input, "--db", harness.dbPath, "--base-url", harness.simulator.baseURL]
+            let arguments = ["run", input, "--db", harness.dbPath, "--base-url", harness.simulator.baseURL, "--settle-window", "1"]
             // The API applies the request, then holds the answer back: kill the client inside that window.
             harness.simulator.world.addFaults([FaultRule(method: "POST", path: effect.path, action: .stall, latencyMs: 4_000, count: 1)])
             let handle = try OnboardBinary.Handle(arguments, directory: harness.directory, environment: OnboardBinary.environment())
@@ -64,7 +64,7 @@ import Testing
         let configuration = SimulatorConfiguration(rateLimitPerMinute: nil, latency: .milliseconds(80), seed: 3)
         try await Harness.with(configuration) { harness in
             let input = try CLITests.write(Self.input, "input.yaml", in: harness.directory)
-            let arguments = ["run", input, "--db", harness.dbPath, "--base-url", harness.simulator.baseURL]
+            let arguments = ["run", input, "--db", harness.dbPath, "--base-url", harness.simulator.baseURL, "--settle-window", "1"]
             var generator = SplitMix(seed: 20261123)
             var kills = 0
             var finished = false

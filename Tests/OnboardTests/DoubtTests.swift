@@ -28,6 +28,28 @@ import Testing
         }
     }
 
+    /// The answer is lost while the API is still working on the request (here: the client gives up after 300 ms,
+    /// the API applies the purchase after 1.5 s). A lookup made at once finds nothing; buying again then would be
+    /// a duplicate. The runner waits out the settle window, looks again, and adopts.
+    @Test func lookupWaitsForARequestStillInTheAPIsHands() async throws {
+        try await Harness.with { harness in
+            let workflow = try Harness.workflow()
+            harness.simulator.world.addFaults([
+                FaultRule(method: "POST", path: "/v1.0/numbers/provision", action: .latency, latencyMs: 1500, count: 1)
+            ])
+            let events = EventLog()
+            let (runner, transport) = try harness.runner(
+                workflow: workflow, timeout: .milliseconds(300), settleWindow: .seconds(3), events: events.append)
+            let inputs = try Harness.inputs()
+            let run = try await runner.prepare(key: "acme", kind: .single, inputs: inputs, inputPath: nil)
+            #expect(try await runner.execute(run, inputs: inputs) == .done)
+            try await transport.shutdown()
+            harness.expectExactlyOneSetup()
+            #expect(harness.requests("POST /v1.0/numbers/provision") == 1, "not bought again")
+            #expect(events.adopted == ["provision"])
+        }
+    }
+
     @Test(arguments: ["quickstart", "quickstart-guide"])
     func serverErrorOnAPurchaseLooksBeforeBuyingAgain(workflowName: String) async throws {
         try await Harness.with { harness in

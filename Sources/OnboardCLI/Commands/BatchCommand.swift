@@ -54,7 +54,7 @@ struct BatchCommand: AsyncParsableCommand {
             let definition = try loadWorkflow(workflowOption.workflow ?? manifest.workflow ?? "quickstart")
             let credentials = try credentialsFromEnvironment(environment)
             return try await Session.with(
-                db: global.db, definition: definition, baseURL: api.baseURL, rate: try api.rateSpec(),
+                db: global.db, definition: definition, baseURL: api.baseURL, rate: try api.rateSpec(), settleWindow: api.settleWindow,
                 credentials: credentials, environment: environment, json: true
             ) { session in
                 try await runBatch(

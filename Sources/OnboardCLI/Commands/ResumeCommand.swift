@@ -95,7 +95,7 @@ func resumeRun(
     }
     let credentials = try credentialsFromEnvironment(environment)
     return try await Session.with(
-        db: global.db, definition: definition, baseURL: api.baseURL, rate: try api.rateSpec(),
+        db: global.db, definition: definition, baseURL: api.baseURL, rate: try api.rateSpec(), settleWindow: api.settleWindow,
         credentials: credentials, environment: environment, json: global.json, store: store
     ) { session in
         if let resetFrom {

@@ -36,7 +36,7 @@ struct RunCommand: AsyncParsableCommand {
             let file = try InputFile.load(path: input, definition: definition, environment: environment)
             let credentials = try credentialsFromEnvironment(environment)
             return try await Session.with(
-                db: global.db, definition: definition, baseURL: api.baseURL, rate: try api.rateSpec(),
+                db: global.db, definition: definition, baseURL: api.baseURL, rate: try api.rateSpec(), settleWindow: api.settleWindow,
                 credentials: credentials, environment: environment, json: global.json
             ) { session in
                 let run = try await session.runner.prepare(

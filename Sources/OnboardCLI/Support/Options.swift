@@ -32,6 +32,11 @@ struct APIOptions: ParsableArguments {
     @Option(name: .long, help: "Requests per minute for this process, token calls included: 50 or 50/min (the standard tier).")
     var rate: String = "50/min"
 
+    @Option(
+        name: .long,
+        help: "Seconds the API may still take to apply a request whose answer was lost; a lookup finding nothing is trusted only after that.")
+    var settleWindow: Double = 30
+
     func rateSpec() throws -> RateSpec {
         guard let spec = RateSpec(parsing: rate) else {
             throw CLIError.badInput("--rate \(rate): write requests per minute, like 50 or 50/min")

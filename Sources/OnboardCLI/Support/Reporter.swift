@@ -22,6 +22,8 @@ struct Reporter: Sendable {
             line("  … \(pad(step)) attempt \(attempt) failed (\(reason)); retrying in \(format(delay))")
         case .lookingUp(_, let step):
             line("  ? \(pad(step)) an earlier request may have worked: looking it up before sending again")
+        case .waitingForInFlight(_, let step, let seconds):
+            line("  … \(pad(step)) nothing found yet, but the lost request may still be applied: looking again in \(format(.seconds(seconds)))")
         case .polling(_, let step, let status):
             line("  … \(pad(step)) waiting for the order to settle (\(status))")
         case .stepFailed(_, let step, let message):

@@ -15,13 +15,14 @@ struct Session {
 
     /// Opens a session, runs `body`, and shuts the HTTP client down whatever happens.
     static func with(
-        db: String, definition: WorkflowDefinition, baseURL: String, rate: RateSpec,
+        db: String, definition: WorkflowDefinition, baseURL: String, rate: RateSpec, settleWindow: Double = 30,
         credentials: (key: String, secret: String), environment: [String: String], json: Bool,
         store: SQLiteCheckpointStore? = nil, _ body: (Session) async throws -> ExitStatus
     ) async throws -> ExitStatus {
+        guard settleWindow >= 0 else { throw CLIError.badInput("--settle-window must not be negative") }
         let session = try open(
-            db: db, definition: definition, baseURL: baseURL, rate: rate, credentials: credentials,
-            environment: environment, json: json, store: store)
+            db: db, definition: definition, baseURL: baseURL, rate: rate, settleWindow: settleWindow,
+            credentials: credentials, environment: environment, json: json, store: store)
         let status: ExitStatus
         do {
             status = try await body(session)
@@ -34,7 +35,7 @@ struct Session {
     }
 
     private static func open(
-        db: String, definition: WorkflowDefinition, baseURL: String, rate: RateSpec,
+        db: String, definition: WorkflowDefinition, baseURL: String, rate: RateSpec, settleWindow: Double,
         credentials: (key: String, secret: String), environment: [String: String], json: Bool,
         store existing: SQLiteCheckpointStore?
     ) throws -> Session {
@@ -47,7 +48,8 @@ struct Session {
         let reporter = Reporter(json: json)
         let runner = Runner(
             definition: definition, store: store, transport: transport,
-            configuration: .init(environment: environment), shutdown: shutdown,
+            configuration: .init(environment: environment, settleWindow: .milliseconds(Int64(settleWindow * 1000))),
+            shutdown: shutdown,
             logger: Logger(label: "onboard.runner"), events: reporter.handle)
         return Session(
             store: store, definition: definition, transport: transport, runner: runner, shutdown: shutdown,

@@ -162,6 +162,9 @@ public struct ReconcileSpec: Sendable {
     public var items: String
     /// Item field (dotted path) → the value it must have.
     public var match: [(field: String, value: Template)]
+    /// Item field → a prefix it should start with: among several matching items, one with these is adopted first
+    /// (an in-doubt purchase takes a number of the area code it asked for).
+    public var preferPrefix: [(field: String, value: Template)]
     /// Output name → template over `item` (the matched list element) and `response`.
     public var outputs: [(name: String, value: Template)]
     public var pages: PageSpec?

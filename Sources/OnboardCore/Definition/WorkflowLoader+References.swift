@@ -44,6 +44,7 @@ extension DefinitionReader {
             if let reconcile = step.reconcile {
                 checkInputs(
                     requestExpressions(reconcile.request) + reconcile.match.flatMap(\.value.expressions)
+                        + reconcile.preferPrefix.flatMap(\.value.expressions)
                         + (reconcile.serializeKey?.expressions ?? []),
                     "\(path).reconcile", allowedRoots: requestRoots)
                 checkInputs(

@@ -311,7 +311,7 @@ struct DefinitionReader {
     mutating func readReconcile(_ value: JSONValue?, _ path: String) -> ReconcileSpec? {
         guard
             let spec = object(
-                value, path, allowed: ["request", "items", "match", "outputs", "pages", "serialize"])
+                value, path, allowed: ["request", "items", "match", "prefer_prefix", "outputs", "pages", "serialize"])
         else { return nil }
         guard let request = readRequest(spec["request"], join(path, "request")) else { return nil }
         let match = pairs(spec["match"], join(path, "match")).map { (field: $0.name, value: $0.value) }
@@ -329,6 +329,7 @@ struct DefinitionReader {
         }
         return ReconcileSpec(
             request: request, items: string(spec, "items", path) ?? "", match: match,
+            preferPrefix: pairs(spec["prefer_prefix"], join(path, "prefer_prefix")).map { (field: $0.name, value: $0.value) },
             outputs: pairs(spec["outputs"], join(path, "outputs")), pages: pages,
             serializeKey: template(spec["serialize"], join(path, "serialize")))
     }

@@ -9,6 +9,8 @@ public enum RunEvent: Sendable {
     case stepDone(runID: String, step: String, outputs: [String: JSONValue], adopted: Bool)
     case retrying(runID: String, step: String, attempt: Int, delay: Duration, reason: String)
     case lookingUp(runID: String, step: String)
+    /// A lookup found nothing while an unanswered request may still be applied: waiting before looking again.
+    case waitingForInFlight(runID: String, step: String, seconds: Double)
     case polling(runID: String, step: String, status: String)
     case stepFailed(runID: String, step: String, message: String)
     case runFinished(runID: String, status: RunStatus)

@@ -28,6 +28,12 @@ extension Runner {
             guard let value = try template.render(in: scope) else { continue }
             wanted.append((field, value))
         }
+        var preferred: [(field: String, prefix: String)] = []
+        for (field, template) in spec.preferPrefix {
+            if let value = try template.render(in: scope)?.stringValue { preferred.append((field, value)) }
+        }
+        // With a preference, every page is read and the best candidate adopted; without, the first one.
+        var fallback: [String: JSONValue]?
         var page = 1
         var lookups = 0
         while true {
@@ -55,13 +61,17 @@ extension Runner {
                     continue
                 }
                 if try await isClaimedElsewhere(step, outputs: outputs, run: run) { continue }
-                return .found(outputs)
+                if preferred.allSatisfy({ item.value(atPath: $0.field)?.stringValue?.hasPrefix($0.prefix) == true }) {
+                    return .found(outputs)
+                }
+                if fallback == nil { fallback = outputs }
             }
-            guard let pages = spec.pages, items.count >= pages.size else { return .absent }
+            let absent: LookupResult = fallback.map { .found($0) } ?? .absent
+            guard let pages = spec.pages, items.count >= pages.size else { return absent }
             if let totalField = pages.total, let total = body.value(atPath: totalField).flatMap(Expression.number),
                 Double(page * pages.size) >= total
             {
-                return .absent
+                return absent
             }
             page += 1
         }

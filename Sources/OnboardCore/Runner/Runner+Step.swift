@@ -69,21 +69,36 @@ extension Runner {
 
     /// Looks the step's effect up and, when found, adopts it (settles and commits) while holding the step's key
     /// exclusively. Returns nil when the lookup proves nothing exists.
+    ///
+    /// "Nothing found" proves nothing while an unanswered request of the step may still be in the API's hands (a
+    /// killed process's request can be applied after its successor looked): such a lookup is repeated once the
+    /// youngest unanswered request is `settleWindow` old.
     private func lookUpAndAdopt(
         _ step: StepDefinition, run: RunRecord, scope: RunScope, redacted: RunScope, key: String?
     ) async throws -> StepResult? {
         events(.lookingUp(runID: run.id, step: step.id))
-        return try await lookupLocks.withExclusive(key) { () async throws -> StepResult? in
-            switch try await self.lookUp(step, run: run, scope: scope) {
-            case .found(let outputs):
-                return try await self.settle(
-                    step, outputs: outputs, run: run, scope: scope, redacted: redacted, attemptID: nil, adopted: true)
-            case .absent:
-                return nil
-            case .failed(let message):
-                return .stopped(.inDoubt, "the lookup that would tell whether '\(step.id)' already happened "
-                    + "failed (\(message)); `onboard resume \(run.id)` tries again")
+        while true {
+            let result = try await lookupLocks.withExclusive(key) { () async throws -> StepResult? in
+                switch try await self.lookUp(step, run: run, scope: scope) {
+                case .found(let outputs):
+                    return try await self.settle(
+                        step, outputs: outputs, run: run, scope: scope, redacted: redacted, attemptID: nil, adopted: true)
+                case .absent:
+                    return nil
+                case .failed(let message):
+                    return .stopped(.inDoubt, "the lookup that would tell whether '\(step.id)' already happened "
+                        + "failed (\(message)); `onboard resume \(run.id)` tries again")
+                }
             }
+            if let result { return result }
+            let unanswered = try await store.attempts(runID: run.id, stepID: step.id)
+                .filter { $0.purpose == .send && $0.mayStillBeInFlight }
+            guard let youngest = unanswered.map(\.startedAt).max() else { return nil }
+            let settled = youngest.addingTimeInterval(configuration.settleWindow.seconds)
+            let wait = settled.timeIntervalSinceNow
+            guard wait > 0 else { return nil }
+            events(.waitingForInFlight(runID: run.id, step: step.id, seconds: wait))
+            if !(await shutdown.sleep(for: .milliseconds(Int64(wait * 1000) + 1))) { return .stopped(.interrupted, "") }
         }
     }
 

@@ -21,12 +21,18 @@ public final class Runner: Sendable {
         public var owner: String
         /// For `${env.NAME}` in inputs and definitions.
         public var environment: [String: String]
+        /// How long the API may still apply a request whose answer never came (the sender was killed, or the
+        /// connection dropped while the server worked). A lookup that finds nothing is trusted only once the last
+        /// such request of the step is this old; before that, the runner waits and looks again.
+        public var settleWindow: Duration
 
         public init(
             retryPolicy: RetryPolicy = RetryPolicy(), leaseDuration: Duration = .seconds(30),
             owner: String = LeaseOwner.current,
-            environment: [String: String] = ProcessInfo.processInfo.environment
+            environment: [String: String] = ProcessInfo.processInfo.environment,
+            settleWindow: Duration = .seconds(30)
         ) {
+            self.settleWindow = settleWindow
             self.retryPolicy = retryPolicy
             self.leaseDuration = leaseDuration
             self.owner = owner

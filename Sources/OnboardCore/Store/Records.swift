@@ -185,6 +185,16 @@ public struct AttemptRecord: Sendable, Hashable, Codable {
     /// Sent, and nothing is known of what happened.
     public var isInDoubt: Bool { outcome == nil || outcome == .noAnswer || outcome == .abandoned }
 
+    /// Sent and never answered (or answered 502/504, which say the API's upstream may still be working): the API
+    /// may apply it later, so a lookup made now may miss it.
+    public var mayStillBeInFlight: Bool {
+        switch outcome {
+        case nil, .noAnswer?, .abandoned?: return true
+        case .httpError?: return [502, 504].contains(statusCode ?? 0)
+        default: return false
+        }
+    }
+
     /// The request may have had its effect: no answer, an answer of 500/502/504, a 409, or a success whose
     /// outputs were never committed. A create step looks before it sends again after such an attempt.
     public var mayHaveTakenEffect: Bool {

@@ -57,16 +57,19 @@ struct Harness: Sendable {
     /// A transport and runner against this simulator, sharing nothing with others unless given.
     func runner(
         workflow: WorkflowDefinition, rate: RateSpec = RateSpec(requests: 100_000), owner: String = "test-\(UUID().uuidString.prefix(6))",
-        shutdown: ShutdownSignal = ShutdownSignal(), events: @escaping RunEventSink = { _ in }
+        shutdown: ShutdownSignal = ShutdownSignal(), timeout: Duration = .seconds(10),
+        settleWindow: Duration = .milliseconds(500), events: @escaping RunEventSink = { _ in }
     ) throws -> (Runner, TelegentHTTPTransport) {
         let credential = SimulatorCredential.demo
         let transport = try TelegentHTTPTransport(
             baseURL: simulator.baseURL, auth: workflow.auth,
             credentials: .init(accountKey: credential.accountKey, accountSecret: credential.accountSecret),
-            limiter: rate.makeLimiter(), timeout: .seconds(10))
+            limiter: rate.makeLimiter(), timeout: timeout)
         let runner = Runner(
             definition: workflow, store: store, transport: transport,
-            configuration: .init(retryPolicy: Self.fastRetries, leaseDuration: .seconds(3), owner: owner, environment: Self.environment),
+            configuration: .init(
+                retryPolicy: Self.fastRetries, leaseDuration: .seconds(3), owner: owner, environment: Self.environment,
+                settleWindow: settleWindow),
             shutdown: shutdown, events: events)
         return (runner, transport)
     }
