@@ -145,7 +145,7 @@ public final class SQLiteCheckpointStore: CheckpointStore {
     /// Like ``write(_:_:)``, but the commit is synced to stable storage (`synchronous = FULL` for this one
     /// transaction), and with it every commit before it.
     func writeSynced<T: Sendable>(_ doing: String, _ updates: @escaping @Sendable (Database) throws -> T) async throws -> T {
-        guard durability == .beforeRequests, ProcessInfo.processInfo.environment["ONBOARD_EXPERIMENT_NOSYNC"] == nil else { return try await write(doing, updates) }
+        guard durability == .beforeRequests else { return try await write(doing, updates) }
         do {
             return try await withCheckedThrowingContinuation { continuation in
                 pool.asyncWriteWithoutTransaction { db in
