@@ -12,7 +12,7 @@ enum SendOutcome: Sendable {
     /// Succeeded (and settled), or must stop.
     case finished(StepResult)
     /// An error answer or none: what it was, for `StepReaction`.
-    case failed(OutcomeClass, retryAfter: Double?, message: String)
+    case failed(OutcomeClass, status: Int?, retryAfter: Double?, message: String)
 }
 
 extension Runner {
@@ -35,7 +35,7 @@ extension Runner {
             let sent = try await lookupLocks.withShared(key) {
                 try await self.sendOnce(step, attempt: number, run: run, scope: scope, redacted: redacted)
             }
-            guard case .failed(let outcome, let retryAfter, let message) = sent else {
+            guard case .failed(let outcome, let status, let retryAfter, let message) = sent else {
                 if case .finished(let result) = sent { return result }
                 continue
             }
@@ -51,7 +51,7 @@ extension Runner {
                 }
                 return .stopped(.failed, failureText(step, status: 409, message: message))
             case .fail(let inDoubt):
-                let text = failureText(step, status: statusCode(from: message), message: message)
+                let text = failureText(step, status: status, message: message)
                 guard inDoubt else { return .stopped(.failed, text) }
                 return .stopped(.inDoubt, "\(text); the request may have taken effect and the workflow has no lookup "
                     + "for '\(step.id)': check, then `onboard resolve \(run.id) \(step.id) --happened --set NAME=VALUE` "
@@ -141,18 +141,20 @@ extension Runner {
             let message = "HTTP \(response.status)" + (response.apiMessage.map { ": \($0)" } ?? "")
             try await store.finishAttempt(
                 id: row.id!, outcome: .httpError, statusCode: response.status, error: message, at: Date())
-            return .failed(outcome, retryAfter: response.retryAfter, message: message)
+            return .failed(outcome, status: response.status, retryAfter: response.retryAfter, message: message)
         case .failure(let error as TransportError):
             let message = "no answer: \(error.message)"
             try await store.finishAttempt(id: row.id!, outcome: .noAnswer, statusCode: nil, error: message, at: Date())
-            return .failed(.retryable(isAmbiguous: error.mayHaveArrived), retryAfter: nil, message: message)
+            return .failed(.retryable(isAmbiguous: error.mayHaveArrived), status: nil, retryAfter: nil, message: message)
         case .failure(let error as AuthenticationError):
             let retryable = error.status.map { [408, 429, 500, 502, 503, 504].contains($0) } ?? true
             // The step's own request never left: nothing can have happened.
             try await store.finishAttempt(
                 id: row.id!, outcome: .resolvedNotHappened, statusCode: error.status, error: error.description,
                 at: Date())
-            return .failed(retryable ? .retryable(isAmbiguous: false) : .fatal, retryAfter: error.retryAfter, message: error.description)
+            return .failed(
+                retryable ? .retryable(isAmbiguous: false) : .fatal, status: error.status, retryAfter: error.retryAfter,
+                message: error.description)
         case .failure(let error):
             try? await store.finishAttempt(
                 id: row.id!, outcome: .abandoned, statusCode: nil, error: "\(error)", at: Date())
@@ -192,11 +194,6 @@ extension Runner {
         let hint = status.flatMap { step.hints[String($0)] } ?? step.hints["default"]
         let sentence = message.hasSuffix(".") ? message : message + "."
         return hint.map { "\(sentence) Hint: \($0)" } ?? message
-    }
-
-    private func statusCode(from message: String) -> Int? {
-        guard message.hasPrefix("HTTP ") else { return nil }
-        return Int(message.dropFirst(5).prefix(3))
     }
 
     func extractOutputs(
