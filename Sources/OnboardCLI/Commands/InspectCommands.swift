@@ -32,10 +32,13 @@ struct ListCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "list",
         abstract: "List runs, optionally by status.",
-        discussion: "Example:\n  onboard list --status failed\n  onboard list --status in_doubt --json")
+        discussion: "Example:\n  onboard list --status failed\n  onboard list --status in_doubt --json\n  onboard list --batch b1a2b3c4d5e6 --status failed")
 
     @Option(help: "pending, running, done, failed, in_doubt or interrupted.")
     var status: String?
+
+    @Option(help: "Only the items of this batch (its id is in `onboard batch`'s summary).")
+    var batch: String?
 
     @Option(help: "At most this many runs.")
     var limit: Int = 200
@@ -44,7 +47,7 @@ struct ListCommand: AsyncParsableCommand {
 
     func run() async throws {
         try await withExitStatus(json: global.json) {
-            var filter = RunFilter(limit: limit)
+            var filter = RunFilter(batchID: batch, limit: limit)
             if let status {
                 guard let value = RunStatus(rawValue: status) else {
                     throw CLIError.badInput(
