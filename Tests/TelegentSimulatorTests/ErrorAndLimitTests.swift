@@ -58,12 +58,13 @@ struct ErrorAndLimitTests {
     @Test func configuredLatencyDelaysApiRequestsOnly() async throws {
         try await withSimulator(SimulatorConfiguration(rateLimitPerMinute: nil, latency: .seconds(1))) { simulator, client in
             let clock = ContinuousClock()
-            let admin = try await clock.measure { _ = try await client.send(.GET, "/_sim/health") }
             let api = try await clock.measure { _ = try await client.guideToken() }
-            // The API call waited the configured second; the admin call did not (compared with each other, not
-            // with a fixed time, so a loaded machine cannot make this fail).
-            #expect(api >= .seconds(1))
-            #expect(admin < api - .milliseconds(500))
+            #expect(api >= .seconds(1), "the API call waited the configured latency")
+            // Admin calls are not delayed. The fastest of three (on a warm connection) is taken, so a loaded
+            // machine cannot make this fail: the latency alone would keep every one at a second or more.
+            var admin: [Duration] = []
+            for _ in 0..<3 { admin.append(try await clock.measure { _ = try await client.send(.GET, "/_sim/health") }) }
+            #expect(admin.min()! < .seconds(1))
         }
     }
 }
