@@ -108,7 +108,7 @@ let package = Package(
         .executableTarget(
             name: "onboard-torture",
             dependencies: [
-                "OnboardCore", "OnboardSQLite",
+                "OnboardCore", "OnboardSQLite", "TelegentSimulator",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "GRDB", package: "GRDB.swift"),

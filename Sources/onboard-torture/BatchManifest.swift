@@ -1,4 +1,5 @@
 import Foundation
+import TelegentSimulator
 
 /// The batch manifest the torture runs: `accounts` accounts, `items` subscribers spread evenly across them (the
 /// first `items % accounts` accounts take one more), each with a unique e-mail and an area code from a short
@@ -22,8 +23,8 @@ struct BatchManifest {
     /// The share of the batch's effects (an account and a route per account; a purchase, a subscriber and a
     /// message per subscriber) the simulator's ledger shows, 0...1.
     func progress(_ ledger: Ledger) -> Double {
-        let done = min(ledger.accounts ?? 0, accounts) + min(ledger.messageRoutes ?? 0, accounts)
-            + min(ledger.purchases ?? 0, items) + min(ledger.subscribers ?? 0, items) + min(ledger.messages ?? 0, items)
+        let done = min(ledger.accounts, accounts) + min(ledger.messageRoutes, accounts)
+            + min(ledger.purchases, items) + min(ledger.subscribers, items) + min(ledger.messages, items)
         return Double(done) / Double(2 * accounts + 3 * items)
     }
 

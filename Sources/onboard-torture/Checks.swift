@@ -1,4 +1,5 @@
 import Foundation
+import TelegentSimulator
 import GRDB
 
 /// What the simulator's ledger says compared with what the manifest asked for.
@@ -14,7 +15,7 @@ struct LedgerCheck: Sendable {
     var missingCount: Int { missing.values.reduce(0, +) }
 
     init(_ ledger: Ledger, manifest: BatchManifest) {
-        let expected: [(kind: String, actual: Int?, want: Int)] = [
+        let expected: [(kind: String, actual: Int, want: Int)] = [
             ("accounts", ledger.accounts, manifest.accounts),
             ("message_routes", ledger.messageRoutes, manifest.accounts),
             ("voice_routes", ledger.voiceRoutes, 0),
@@ -23,18 +24,16 @@ struct LedgerCheck: Sendable {
             ("messages", ledger.messages, manifest.items),
         ]
         for (kind, actual, want) in expected {
-            let actual = actual ?? 0
             if actual > want { duplicates[kind] = actual - want }
             if actual < want { missing[kind] = want - actual }
         }
-        let maps: [(name: String, map: [String: Int]?, want: Int)] = [
+        let maps: [(name: String, map: [String: Int], want: Int)] = [
             ("account_names", ledger.accountNames, manifest.accounts),
             ("message_route_names", ledger.messageRouteNames, manifest.accounts),
             ("subscriber_emails", ledger.subscriberEmails, manifest.items),
             ("messages_by_route", ledger.messagesByRoute, manifest.items),
         ]
         for (name, map, want) in maps {
-            let map = map ?? [:]
             for (key, count) in map.sorted(by: { $0.key < $1.key }) where count != 1 {
                 duplicateNames.append("\(name){\(key)}=\(count)")
             }
@@ -162,7 +161,7 @@ struct DatabaseCheck: Sendable {
     /// The ledger's purchases per account against the subscribers of each account (by the AIDs kept here).
     func purchaseProblems(_ ledger: Ledger, manifest: BatchManifest) -> [String] {
         var problems: [String] = []
-        var byAccount = ledger.purchasesByAccount ?? [:]
+        var byAccount = ledger.purchasesByAccount
         for (index, key) in manifest.accountKeys.enumerated() {
             guard let id = accountIDs[key] else { continue }  // reported as not done
             let bought = byAccount.removeValue(forKey: id) ?? 0

@@ -1,5 +1,6 @@
 import AsyncHTTPClient
 import Foundation
+import TelegentSimulator
 import NIOCore
 import NIOHTTP1
 
@@ -44,47 +45,6 @@ func faultFile(rate: Double, latencyMs: Int = 300) -> String {
     }
     let data = try! JSONSerialization.data(withJSONObject: ["rules": rules], options: [.prettyPrinted, .sortedKeys])
     return String(decoding: data, as: UTF8.self)
-}
-
-/// The simulator's `/_sim/ledger` (see docs/SIMULATOR.md); every field optional so a missing one reads as 0.
-struct Ledger: Decodable, Sendable {
-    var accounts: Int?
-    var messageRoutes: Int?
-    var voiceRoutes: Int?
-    var purchases: Int?
-    var subscribers: Int?
-    var messages: Int?
-    var tokensIssued: Int?
-    var requests: Int?
-    var rateLimited: Int?
-    var droppedResponses: Int?
-    var requestsByEndpoint: [String: Int]?
-    var responsesByStatus: [String: Int]?
-    var accountNames: [String: Int]?
-    var messageRouteNames: [String: Int]?
-    var voiceRouteNames: [String: Int]?
-    var subscriberEmails: [String: Int]?
-    var purchasesByAccount: [String: Int]?
-    var messagesByRoute: [String: Int]?
-
-    enum CodingKeys: String, CodingKey {
-        case accounts
-        case messageRoutes = "message_routes"
-        case voiceRoutes = "voice_routes"
-        case purchases, subscribers, messages
-        case tokensIssued = "tokens_issued"
-        case requests
-        case rateLimited = "rate_limited"
-        case droppedResponses = "dropped_responses"
-        case requestsByEndpoint = "requests_by_endpoint"
-        case responsesByStatus = "responses_by_status"
-        case accountNames = "account_names"
-        case messageRouteNames = "message_route_names"
-        case voiceRouteNames = "voice_route_names"
-        case subscriberEmails = "subscriber_emails"
-        case purchasesByAccount = "purchases_by_account"
-        case messagesByRoute = "messages_by_route"
-    }
 }
 
 /// The `telegent-sim` child: started on a free loopback port, with the fault file; stopped at the end.

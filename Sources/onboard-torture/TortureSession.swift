@@ -1,4 +1,5 @@
 import Foundation
+import TelegentSimulator
 
 /// One torture: simulator up, manifest written, the kill loop, the final runs, the checks and the verdict.
 struct TortureSession {
@@ -102,7 +103,7 @@ struct TortureSession {
     /// Kills `onboard batch` after a random delay until `kills` runs were killed in flight.
     mutating func killLoop(simulator: Simulator) async throws {
         let baseURL = simulator.baseURL
-        var requestsSoFar = try await simulator.ledger().requests ?? 0
+        var requestsSoFar = try await simulator.ledger().requests
         var progressSoFar = 0.0
         var schedule = KillSchedule(initialBound: estimatedBatchDuration, seed: options.seed)
         say(String(format: "torture: kill delays uniform in [0, D], D starts at %.2f s (estimated batch duration)", schedule.bound))
@@ -130,7 +131,7 @@ struct TortureSession {
             let duration = (termination.endedAt - runStart).seconds
             let ledger = try await simulator.ledger()
             let progress = manifest.progress(ledger)
-            let requestsNow = ledger.requests ?? 0
+            let requestsNow = ledger.requests
             let requests = requestsNow - requestsSoFar
             requestsSoFar = requestsNow
             let progressBefore = progressSoFar
@@ -194,7 +195,7 @@ struct TortureSession {
         let child = try startBatch(baseURL: simulator.baseURL)
         let termination = await child.wait()
         let after = try await simulator.ledger()
-        figures.rerunRequests = (after.requests ?? 0) - (before.requests ?? 0)
+        figures.rerunRequests = after.requests - before.requests
         if converged {
             if termination.status != 0 || termination.signaled {
                 problems.append("the extra run ended with exit code \(termination.status), expected 0")
@@ -220,7 +221,7 @@ struct TortureSession {
         let ordered = candidates.filter { !$0.how.hasPrefix("HTTP") } + candidates.filter { $0.how.hasPrefix("HTTP") }
         figures.suspects = ordered.map(\.description)
         let keyOfNumber = Dictionary(database.phoneNumbers.map { ($0.value, $0.key) }, uniquingKeysWith: { first, _ in first })
-        for (route, count) in after.messagesByRoute ?? [:] where count > 1 {
+        for (route, count) in after.messagesByRoute where count > 1 {
             let from = String(route.prefix { $0 != "-" })
             if let key = keyOfNumber[from] { figures.suspectKeys.append(key) }
         }
@@ -274,12 +275,12 @@ struct TortureSession {
             }
             if let ledger = figures.ledger {
                 document["ledger"] = [
-                    "accounts": ledger.accounts ?? 0, "message_routes": ledger.messageRoutes ?? 0,
-                    "voice_routes": ledger.voiceRoutes ?? 0, "purchases": ledger.purchases ?? 0,
-                    "subscribers": ledger.subscribers ?? 0, "messages": ledger.messages ?? 0,
-                    "requests": ledger.requests ?? 0, "tokens_issued": ledger.tokensIssued ?? 0,
-                    "dropped_responses": ledger.droppedResponses ?? 0,
-                    "responses_by_status": ledger.responsesByStatus ?? [:],
+                    "accounts": ledger.accounts, "message_routes": ledger.messageRoutes,
+                    "voice_routes": ledger.voiceRoutes, "purchases": ledger.purchases,
+                    "subscribers": ledger.subscribers, "messages": ledger.messages,
+                    "requests": ledger.requests, "tokens_issued": ledger.tokensIssued,
+                    "dropped_responses": ledger.droppedResponses,
+                    "responses_by_status": ledger.responsesByStatus,
                 ]
             }
             if let data = try? JSONSerialization.data(withJSONObject: document, options: [.prettyPrinted, .sortedKeys]) {
