@@ -69,14 +69,11 @@ struct BatchBench: AsyncParsableCommand {
         let configuration = SimulatorConfiguration(
             rateLimitPerMinute: nil, latency: .milliseconds(latency), numbersPerArea: subscribers + 1000)
         let figures = try await TelegentSimulator.withRunning(configuration) { simulator in
-            let store = try SQLiteCheckpointStore(path: directory.appendingPathComponent("bench.sqlite").path)
-            let transport = try makeTransport(simulator, workflow, maximumConnections: concurrency * 2)
-            let runner = Runner(definition: workflow, store: store, transport: transport, configuration: .init(environment: ["BENCH_PASSWORD": "bench-Passw0rd"]))
-            let batch = BatchRunner(runner: runner, options: .init(concurrency: concurrency))
+            let (batch, transport) = try makeBatch(simulator, directory: directory, workflow: workflow, concurrency: concurrency)
             let manifest = try Manifest.load(path: manifestPath)
             let clock = ContinuousClock()
             let start = clock.now
-            let result = try await batch.run(manifest, environment: ["BENCH_PASSWORD": "bench-Passw0rd"])
+            let result = try await batch.run(manifest, environment: benchEnvironment)
             let wall = (clock.now - start).seconds
             try await transport.shutdown()
             let snapshot = result.progress.snapshot
@@ -120,18 +117,15 @@ struct RateLimitBench: AsyncParsableCommand {
         let manifestPath = try writeManifest(in: directory, accounts: max(1, subscribers / 10), subscribers: subscribers, csv: false)
         let workflow = try BenchFiles.workflow()
         let figures = try await TelegentSimulator.withRunning(SimulatorConfiguration(rateLimitPerMinute: rate, numbersPerArea: subscribers + 1000)) { simulator in
-            let store = try SQLiteCheckpointStore(path: directory.appendingPathComponent("bench.sqlite").path)
-            let transport = try makeTransport(simulator, workflow, rate: RateSpec(requests: rate))
             let shutdown = ShutdownSignal()
-            let runner = Runner(
-                definition: workflow, store: store, transport: transport,
-                configuration: .init(environment: ["BENCH_PASSWORD": "bench-Passw0rd"]), shutdown: shutdown)
-            let batch = BatchRunner(runner: runner, options: .init(concurrency: concurrency))
+            let (batch, transport) = try makeBatch(
+                simulator, directory: directory, workflow: workflow, rate: RateSpec(requests: rate),
+                concurrency: concurrency, shutdown: shutdown)
             let manifest = try Manifest.load(path: manifestPath)
             let clock = ContinuousClock()
             let start = clock.now
             try await withThrowingTaskGroup(of: Void.self) { group in
-                group.addTask { _ = try await batch.run(manifest, environment: ["BENCH_PASSWORD": "bench-Passw0rd"]) }
+                group.addTask { _ = try await batch.run(manifest, environment: benchEnvironment) }
                 group.addTask {
                     try await Task.sleep(for: .seconds(seconds))
                     shutdown.request()
@@ -177,7 +171,7 @@ struct ScaleBench: AsyncParsableCommand {
         process.executableURL = URL(fileURLWithPath: onboard)
         process.arguments = ["plan", manifestPath, "--json"]
         var environment = ProcessInfo.processInfo.environment
-        environment["BENCH_PASSWORD"] = "bench-Passw0rd"
+        environment.merge(benchEnvironment) { $1 }
         process.environment = environment
         let output = Pipe()
         process.standardOutput = output

@@ -1,5 +1,8 @@
 import Foundation
 import OnboardCore
+import OnboardSQLite
+import TelegentClient
+import TelegentSimulator
 
 /// Where benchmarks find the repository's workflows and examples.
 enum BenchFiles {
@@ -23,6 +26,22 @@ enum BenchFiles {
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         return directory
     }
+}
+
+/// The subscriber password the generated manifests refer to as `${env.BENCH_PASSWORD}`.
+let benchEnvironment = ["BENCH_PASSWORD": "bench-Passw0rd"]
+
+/// A batch runner wired as the CLI wires one: a fresh database in `directory`, a transport to `simulator`.
+func makeBatch(
+    _ simulator: RunningSimulator, directory: URL, workflow: WorkflowDefinition, rate: RateSpec = RateSpec(requests: 10_000_000),
+    concurrency: Int, shutdown: ShutdownSignal = ShutdownSignal()
+) throws -> (BatchRunner, TelegentHTTPTransport) {
+    let store = try SQLiteCheckpointStore(path: directory.appendingPathComponent("bench.sqlite").path)
+    let transport = try makeTransport(simulator, workflow, rate: rate, maximumConnections: max(64, concurrency * 2))
+    let runner = Runner(
+        definition: workflow, store: store, transport: transport, configuration: .init(environment: benchEnvironment),
+        shutdown: shutdown)
+    return (BatchRunner(runner: runner, options: .init(concurrency: concurrency)), transport)
 }
 
 /// Median of a list of figures.
