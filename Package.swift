@@ -25,6 +25,8 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
         .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
+        .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
+        .package(url: "https://github.com/apple/swift-nio-ssl", from: "2.37.6"),
     ],
     targets: [
         // The engine: workflow definitions, templates, the run state machine, retry policy, rate limiter,
@@ -55,6 +57,10 @@ let package = Package(
                 "OnboardCore",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Logging", package: "swift-log"),
+                // Transport errors are classified by their types (NIOConnectionError, IOError, NIOSSLError).
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
             ],
             swiftSettings: swiftSettings
         ),
@@ -68,11 +74,21 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        // The composition root: turns `--db` into a store and puts store, transport and runner together, for the
+        // CLI, the tests and the benchmarks alike. The only module that names a backend.
+        .target(
+            name: "OnboardRuntime",
+            dependencies: [
+                "OnboardCore", "OnboardSQLite", "TelegentClient",
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings
+        ),
         // The `onboard` commands, as a library so tests can drive them in-process.
         .target(
             name: "OnboardCLI",
             dependencies: [
-                "OnboardCore", "OnboardSQLite", "TelegentClient", "TelegentSimulator",
+                "OnboardCore", "OnboardRuntime", "TelegentClient", "TelegentSimulator",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -96,7 +112,7 @@ let package = Package(
         .executableTarget(
             name: "onboard-bench",
             dependencies: [
-                "OnboardCLI", "OnboardCore", "OnboardSQLite", "TelegentClient", "TelegentSimulator",
+                "OnboardCLI", "OnboardCore", "OnboardRuntime", "OnboardSQLite", "TelegentClient", "TelegentSimulator",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Logging", package: "swift-log"),
@@ -121,6 +137,12 @@ let package = Package(
             dependencies: ["OnboardSQLite", "OnboardCore", .product(name: "GRDB", package: "GRDB.swift")],
             swiftSettings: swiftSettings
         ),
+        // The store contract, run against every backend (parameterised over store factories).
+        .testTarget(
+            name: "StoreContractTests",
+            dependencies: ["OnboardCore", "OnboardRuntime"],
+            swiftSettings: swiftSettings
+        ),
         .testTarget(
             name: "TelegentSimulatorTests",
             dependencies: [
@@ -133,7 +155,7 @@ let package = Package(
         .testTarget(
             name: "OnboardTests",
             dependencies: [
-                "OnboardCLI", "OnboardCore", "OnboardSQLite", "TelegentClient", "TelegentSimulator",
+                "OnboardCLI", "OnboardCore", "OnboardRuntime", "OnboardSQLite", "TelegentClient", "TelegentSimulator",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "GRDB", package: "GRDB.swift"),
             ],

@@ -52,7 +52,8 @@ extension Row {
 extension RunRecord {
     static let columns = """
         id, key, kind, parent_id, batch_id, workflow, definition_digest, inputs_digest, inputs, input_path, \
-        status, last_error, created_at, updated_at, lease_owner, lease_expires_at
+        status, last_error, created_at, updated_at, lease_owner, lease_expires_at, lease_epoch, base_url, \
+        workflow_path
         """
 
     init(row: Row) throws {
@@ -72,7 +73,10 @@ extension RunRecord {
             createdAt: try row.date("created_at"),
             updatedAt: try row.date("updated_at"),
             leaseOwner: try row.decode(forColumn: "lease_owner"),
-            leaseExpiresAt: try row.optionalDate("lease_expires_at")
+            leaseExpiresAt: try row.optionalDate("lease_expires_at"),
+            leaseEpoch: try row.decode(forColumn: "lease_epoch"),
+            baseURL: try row.decode(forColumn: "base_url"),
+            workflowPath: try row.decode(forColumn: "workflow_path")
         )
     }
 
@@ -81,7 +85,7 @@ extension RunRecord {
         [
             id, key, kind.rawValue, parentID, batchID, workflow, definitionDigest, inputsDigest,
             inputs.canonicalString(), inputPath, status.rawValue, lastError, createdAt.storedSeconds,
-            updatedAt.storedSeconds, leaseOwner, leaseExpiresAt?.storedSeconds,
+            updatedAt.storedSeconds, leaseOwner, leaseExpiresAt?.storedSeconds, leaseEpoch, baseURL, workflowPath,
         ]
     }
 }
@@ -113,7 +117,8 @@ extension StepRecord {
 extension AttemptRecord {
     static let columns = """
         id, run_id, step_id, purpose, idempotency_key, method, path, started_at, finished_at, outcome, \
-        status_code, error
+        status_code, error, effect, request_digest, inputs_digest, timeout, started_uptime, finished_uptime, \
+        boot_id, disproved_at
         """
 
     init(row: Row) throws {
@@ -122,6 +127,7 @@ extension AttemptRecord {
             runID: try row.decode(forColumn: "run_id"),
             stepID: try row.decode(forColumn: "step_id"),
             purpose: try row.enumeration("purpose", in: "attempts"),
+            effect: try row.enumeration("effect", in: "attempts"),
             idempotencyKey: try row.decode(forColumn: "idempotency_key"),
             method: try row.decode(forColumn: "method"),
             path: try row.decode(forColumn: "path"),
@@ -129,7 +135,14 @@ extension AttemptRecord {
             finishedAt: try row.optionalDate("finished_at"),
             outcome: try row.optionalEnumeration("outcome", in: "attempts"),
             statusCode: try row.decode(forColumn: "status_code"),
-            error: try row.decode(forColumn: "error")
+            error: try row.decode(forColumn: "error"),
+            requestDigest: try row.decode(forColumn: "request_digest"),
+            inputsDigest: try row.decode(forColumn: "inputs_digest"),
+            timeout: try row.decode(forColumn: "timeout"),
+            startedUptime: try row.decode(forColumn: "started_uptime"),
+            finishedUptime: try row.decode(forColumn: "finished_uptime"),
+            bootID: try row.decode(forColumn: "boot_id"),
+            disprovedAt: try row.optionalDate("disproved_at")
         )
     }
 }

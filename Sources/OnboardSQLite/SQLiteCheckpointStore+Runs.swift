@@ -15,7 +15,7 @@ extension SQLiteCheckpointStore {
     public func createRun(_ run: RunRecord, stepIDs: [String]) async throws -> RunRecord {
         try await write("creating run \(run.id)") { db in
             let insertRun = try db.cachedStatement(
-                sql: "INSERT INTO runs (\(RunRecord.columns)) VALUES (\(placeholders(16))) ON CONFLICT (key) DO NOTHING"
+                sql: "INSERT INTO runs (\(RunRecord.columns)) VALUES (\(placeholders(19))) ON CONFLICT (key) DO NOTHING"
             )
             do {
                 try insertRun.execute(arguments: run.arguments)
@@ -78,84 +78,110 @@ extension SQLiteCheckpointStore {
         }
     }
 
-    public func setRunStatus(runID: String, status: RunStatus, lastError: String?, at: Date) async throws {
-        try await write("setting the status of run \(runID)") { db in
-            try db.cachedStatement(sql: "UPDATE runs SET status = ?, last_error = ?, updated_at = ? WHERE id = ?")
-                .execute(arguments: [status.rawValue, lastError, at.storedSeconds, runID])
-            try requireChange(db, "run \(runID)")
-        }
-    }
-
-    public func repin(
-        runID: String, definitionDigest: String, inputsDigest: String, inputs: JSONValue, at: Date
-    ) async throws {
-        try await write("repinning run \(runID)") { db in
+    /// Replaces the pins under `lease`, first keeping the inputs being replaced in `input_versions`.
+    public func repin(_ lease: Lease, definitionDigest: String, inputsDigest: String, inputs: JSONValue) async throws {
+        let now = clock()
+        try await write("repinning run \(lease.runID)") { db in
+            try requireLease(db, lease, now: now)
+            try db.cachedStatement(
+                sql: """
+                    INSERT INTO input_versions (run_id, digest, inputs) \
+                    SELECT id, inputs_digest, inputs FROM runs WHERE id = ? ON CONFLICT DO NOTHING
+                    """
+            )
+            .execute(arguments: [lease.runID])
             try db.cachedStatement(
                 sql: """
                     UPDATE runs SET definition_digest = ?, inputs_digest = ?, inputs = ?, updated_at = ? \
                     WHERE id = ?
                     """
             )
-            .execute(arguments: [definitionDigest, inputsDigest, inputs.canonicalString(), at.storedSeconds, runID])
-            try requireChange(db, "run \(runID)")
+            .execute(arguments: [
+                definitionDigest, inputsDigest, inputs.canonicalString(), now.storedSeconds, lease.runID,
+            ])
+        }
+    }
+
+    public func inputs(runID: String, digest: String) async throws -> JSONValue? {
+        try await read("reading the inputs of run \(runID)") { db in
+            let sql = """
+                SELECT inputs FROM runs WHERE id = ? AND inputs_digest = ? \
+                UNION ALL SELECT inputs FROM input_versions WHERE run_id = ? AND digest = ? LIMIT 1
+                """
+            guard let text = try String.fetchOne(db.cachedStatement(sql: sql), arguments: [runID, digest, runID, digest])
+            else { return nil }
+            do {
+                return try JSONValue(jsonData: Data(text.utf8))
+            } catch {
+                throw StoreError(.io, "the stored inputs of run \(runID) are malformed JSON")
+            }
         }
     }
 
     // MARK: Leases
 
-    /// Takes the lease in one `UPDATE` whose `WHERE` accepts a free, expired or already-owned lease, so two
-    /// processes asking at once cannot both succeed.
+    /// Takes the lease in one `UPDATE` whose `WHERE` accepts a free or expired lease (or the proved-dead
+    /// `deadHolder`'s), so two processes asking at once cannot both succeed; the epoch grows in the same statement.
     ///
     /// - Throws: ``StoreError`` `notFound` when the run does not exist.
-    public func acquireLease(runID: String, owner: String, until: Date, now: Date) async throws -> Bool {
-        try await write("taking the lease of run \(runID)") { db in
+    public func acquireLease(
+        runID: String, owner: String, duration: Duration, replacing deadHolder: String?
+    ) async throws -> LeaseAcquisition {
+        let now = clock()
+        let until = now.addingTimeInterval(duration.seconds)
+        return try await write("taking the lease of run \(runID)") { db in
             try db.cachedStatement(
                 sql: """
-                    UPDATE runs SET lease_owner = ?, lease_expires_at = ?, status = ?, last_error = NULL, \
-                    updated_at = ? WHERE id = ? AND (lease_owner IS NULL OR lease_owner = ? OR lease_expires_at < ?)
+                    UPDATE runs SET lease_owner = ?, lease_expires_at = ?, lease_epoch = lease_epoch + 1, status = ?, \
+                    last_error = NULL, updated_at = ? \
+                    WHERE id = ? AND (lease_owner IS NULL OR lease_expires_at < ? OR lease_owner = ?)
                     """
             )
             .execute(arguments: [
-                owner, until.storedSeconds, RunStatus.running.rawValue, now.storedSeconds, runID, owner,
-                now.storedSeconds,
+                owner, until.storedSeconds, RunStatus.running.rawValue, now.storedSeconds, runID, now.storedSeconds,
+                deadHolder ?? "",
             ])
-            if db.changesCount == 1 { return true }
-            try requireRun(db, runID)
-            return false
+            guard let row = try Row.fetchOne(
+                db.cachedStatement(sql: "SELECT lease_owner, lease_expires_at, lease_epoch FROM runs WHERE id = ?"),
+                arguments: [runID])
+            else { throw StoreError(.notFound, "no run \(runID) in the database") }
+            let holder: String? = row["lease_owner"]
+            if db.changesCount == 1 && holder == owner {
+                return .acquired(Lease(runID: runID, owner: owner, epoch: row["lease_epoch"]))
+            }
+            return .held(by: holder ?? "", expiresAt: try row.optionalDate("lease_expires_at"))
         }
     }
 
-    /// Extends the lease if `owner` still holds it (even past its expiry, as long as nobody took it over).
-    public func renewLease(runID: String, owner: String, until: Date) async throws -> Bool {
-        try await write("renewing the lease of run \(runID)") { db in
-            try db.cachedStatement(sql: "UPDATE runs SET lease_expires_at = ? WHERE id = ? AND lease_owner = ?")
-                .execute(arguments: [until.storedSeconds, runID, owner])
+    /// Extends the lease while it is current: same owner and epoch, not yet expired.
+    public func renewLease(_ lease: Lease, duration: Duration) async throws -> Bool {
+        let now = clock()
+        return try await write("renewing the lease of run \(lease.runID)") { db in
+            try db.cachedStatement(
+                sql: """
+                    UPDATE runs SET lease_expires_at = ? \
+                    WHERE id = ? AND lease_owner = ? AND lease_epoch = ? AND lease_expires_at >= ?
+                    """
+            )
+            .execute(arguments: [
+                now.addingTimeInterval(duration.seconds).storedSeconds, lease.runID, lease.owner, lease.epoch,
+                now.storedSeconds,
+            ])
             return db.changesCount == 1
         }
     }
 
-    /// Frees the lease if `owner` holds it; does nothing otherwise.
-    public func releaseLease(runID: String, owner: String) async throws {
-        try await write("releasing the lease of run \(runID)") { db in
-            try db.cachedStatement(
-                sql: "UPDATE runs SET lease_owner = NULL, lease_expires_at = NULL WHERE id = ? AND lease_owner = ?"
-            )
-            .execute(arguments: [runID, owner])
-        }
-    }
-
-    public func finishRun(runID: String, owner: String, status: RunStatus, lastError: String?, at: Date) async throws {
-        try await write("finishing run \(runID)") { db in
+    public func finishRun(_ lease: Lease, status: RunStatus, lastError: String?) async throws {
+        let now = clock()
+        try await write("finishing run \(lease.runID)") { db in
+            try requireLease(db, lease, now: now)
             try db.cachedStatement(
                 sql: """
-                    UPDATE runs SET status = ?, last_error = ?, updated_at = ?, \
-                    lease_owner = CASE WHEN lease_owner = ? THEN NULL ELSE lease_owner END, \
-                    lease_expires_at = CASE WHEN lease_owner = ? THEN NULL ELSE lease_expires_at END \
-                    WHERE id = ?
+                    UPDATE runs SET status = ?, last_error = ?, updated_at = ?, lease_owner = NULL, \
+                    lease_expires_at = NULL WHERE id = ?
                     """
             )
-            .execute(arguments: [status.rawValue, lastError, at.storedSeconds, owner, owner, runID])
-            try requireChange(db, "run \(runID)")
+            .execute(arguments: [status.rawValue, lastError, now.storedSeconds, lease.runID])
         }
     }
 
@@ -177,10 +203,6 @@ extension SQLiteCheckpointStore {
             }
             return stored
         }
-    }
-
-    public func batch(id: String) async throws -> BatchRecord? {
-        try await read("reading batch \(id)") { db in try fetchBatch(db, id: id) }
     }
 
     // MARK: Helpers
@@ -229,11 +251,21 @@ func requireChange(_ db: Database, _ what: @autoclosure () -> String) throws {
     guard db.changesCount > 0 else { throw StoreError(.notFound, "no \(what()) in the database") }
 }
 
-func requireRun(_ db: Database, _ runID: String) throws {
-    let exists =
-        try Bool.fetchOne(
-            db.cachedStatement(sql: "SELECT EXISTS (SELECT 1 FROM runs WHERE id = ?)"), arguments: [runID]) ?? false
-    guard exists else { throw StoreError(.notFound, "no run \(runID) in the database") }
+/// The fence of every commit that records or completes work: throws `leaseLost` (the transaction then rolls back)
+/// unless `lease` is current at `now`: same owner, same epoch, not expired.
+func requireLease(_ db: Database, _ lease: Lease, now: Date) throws {
+    guard
+        let row = try Row.fetchOne(
+            db.cachedStatement(sql: "SELECT lease_owner, lease_epoch, lease_expires_at FROM runs WHERE id = ?"),
+            arguments: [lease.runID])
+    else { throw StoreError(.notFound, "no run \(lease.runID) in the database") }
+    let owner: String? = row["lease_owner"]
+    let epoch: Int64 = row["lease_epoch"]
+    let expiresAt: Double? = row["lease_expires_at"]
+    guard owner == lease.owner, epoch == lease.epoch, let expiresAt, expiresAt >= now.storedSeconds else {
+        let holder = owner != lease.owner || epoch != lease.epoch ? owner : nil
+        throw StoreError.leaseLost(lease, holder: holder)
+    }
 }
 
 /// `?, ?, …` for `count` values.

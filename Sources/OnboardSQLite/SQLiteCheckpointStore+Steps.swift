@@ -32,31 +32,18 @@ extension SQLiteCheckpointStore {
         }
     }
 
-    /// The attempts of `runID` with no recorded outcome (the process stopped between writing the attempt and
-    /// recording how it ended), oldest first.
-    public func unfinishedAttempts(runID: String) async throws -> [AttemptRecord] {
-        try await read("reading the unfinished attempts of run \(runID)") { db in
-            try Row.fetchAll(
-                db.cachedStatement(
-                    sql:
-                        "SELECT \(AttemptRecord.columns) FROM attempts WHERE run_id = ? AND outcome IS NULL ORDER BY id"
-                ),
-                arguments: [runID]
-            )
-            .map(AttemptRecord.init(row:))
-        }
-    }
-
-    /// Records `attempt` as given (normally with no outcome yet) and, in the same transaction, marks its step
-    /// `running` and, for purpose `.send`, counts it on the step. The transaction is durable when this returns,
-    /// so the request may leave.
+    /// Records `attempt` as given (normally with no outcome yet) and, in the same transaction, checks `lease`,
+    /// marks its step `running` and, for purpose `.send`, counts it on the step. When `attempt.effect` creates
+    /// something the transaction is synced before this returns (see the type's Durability), so the request may
+    /// leave.
     ///
     /// - Returns: `attempt` with the `id` the store assigned (any `id` it carried is ignored).
-    /// - Throws: ``StoreError`` `notFound` when the step does not exist.
-    public func beginAttempt(_ attempt: AttemptRecord, isDurable: Bool) async throws -> AttemptRecord {
+    /// - Throws: ``StoreError`` `leaseLost`, or `notFound` when the step does not exist.
+    public func beginAttempt(_ attempt: AttemptRecord, lease: Lease) async throws -> AttemptRecord {
         let doing = "recording an attempt of \(attempt.runID)/\(attempt.stepID)"
-        // A request that may change something must be on disk before it leaves; the caller says which do.
+        let now = clock()
         let record: @Sendable (Database) throws -> AttemptRecord = { db in
+            try requireLease(db, lease, now: now)
             try db.cachedStatement(
                 sql: """
                     UPDATE steps SET status = ?, attempts = attempts + ?, updated_at = ? \
@@ -70,55 +57,86 @@ extension SQLiteCheckpointStore {
             try requireChange(db, "step \(attempt.stepID) of run \(attempt.runID)")
             try db.cachedStatement(
                 sql: """
-                    INSERT INTO attempts (\(AttemptRecord.columns)) VALUES (NULL, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                    INSERT INTO attempts (\(AttemptRecord.columns)) \
+                    VALUES (NULL, \(placeholders(19)))
                     """
             )
             .execute(arguments: [
                 attempt.runID, attempt.stepID, attempt.purpose.rawValue, attempt.idempotencyKey, attempt.method,
                 attempt.path, attempt.startedAt.storedSeconds, attempt.finishedAt?.storedSeconds,
-                attempt.outcome?.rawValue, attempt.statusCode, attempt.error,
+                attempt.outcome?.rawValue, attempt.statusCode, attempt.error, attempt.effect.rawValue,
+                attempt.requestDigest, attempt.inputsDigest, attempt.timeout, attempt.startedUptime,
+                attempt.finishedUptime, attempt.bootID, attempt.disprovedAt?.storedSeconds,
             ])
             var stored = attempt
             stored.id = db.lastInsertedRowID
             return stored
         }
-        return isDurable ? try await writeSynced(doing, record) : try await write(doing, record)
+        // A request that may change something must be on disk before it leaves.
+        return attempt.effect.createsSomething ? try await writeSynced(doing, record) : try await write(doing, record)
     }
 
-    /// - Throws: ``StoreError`` `notFound` when no attempt has this `id`.
+    /// - Throws: ``StoreError`` `leaseLost`, or `notFound` when no attempt of the lease's run has this `id`.
     public func finishAttempt(
-        id: Int64, outcome: AttemptOutcome, statusCode: Int?, error: String?, at: Date
+        id: Int64, outcome: AttemptOutcome, statusCode: Int?, error: String?, at: ClockReading, lease: Lease
     ) async throws {
+        let now = clock()
         try await write("recording the outcome of attempt \(id)") { db in
+            try requireLease(db, lease, now: now)
             try db.cachedStatement(
-                sql: "UPDATE attempts SET outcome = ?, status_code = ?, error = ?, finished_at = ? WHERE id = ?"
+                sql: """
+                    UPDATE attempts SET outcome = ?, status_code = ?, error = ?, finished_at = ?, finished_uptime = ? \
+                    WHERE id = ? AND run_id = ?
+                    """
             )
-            .execute(arguments: [outcome.rawValue, statusCode, error, at.storedSeconds, id])
+            .execute(arguments: [
+                outcome.rawValue, statusCode, error, at.wall.storedSeconds, at.uptime, id, lease.runID,
+            ])
             try requireChange(db, "attempt \(id)")
         }
     }
 
-    /// In one transaction: finishes `attemptID` (if given; it must belong to this step) as succeeded, keeping its
-    /// status code; marks the step `done` with `outputs` and `inputDigest`, clearing its error and retry time;
-    /// and records `claims` as held by this step of `runID`.
+    public func disprove(attemptIDs: [Int64], lease: Lease) async throws {
+        guard !attemptIDs.isEmpty else { return }
+        let now = clock()
+        try await write("recording what a lookup disproved") { db in
+            try requireLease(db, lease, now: now)
+            let statement = try db.cachedStatement(
+                sql: "UPDATE attempts SET disproved_at = ? WHERE id = ? AND run_id = ?")
+            for id in attemptIDs {
+                try statement.execute(arguments: [now.storedSeconds, id, lease.runID])
+            }
+        }
+    }
+
+    /// In one transaction: checks `lease`; finishes `attempt` (if given; it must belong to this step) as
+    /// succeeded with its status code; marks the step `done` with `outputs` and `inputDigest`, clearing its
+    /// error and retry time; and records `claims` as held by this step of the lease's run.
     ///
     /// A claim this run already holds is accepted as is (so a repeated call is harmless).
     ///
-    /// - Throws: ``StoreError/claimConflict(_:heldBy:)`` when another run holds one of `claims`, and `notFound`
-    ///   for a missing step or attempt; either way nothing is changed.
+    /// - Throws: ``StoreError/claimConflict(_:heldBy:)`` when another run holds one of `claims`, `leaseLost`, and
+    ///   `notFound` for a missing step or attempt; either way nothing is changed.
     public func completeStep(
-        runID: String, stepID: String, outputs: [String: JSONValue], inputDigest: String?, claims: [Claim],
-        attemptID: Int64?, at: Date
+        _ lease: Lease, stepID: String, outputs: [String: JSONValue], inputDigest: String?, claims: [Claim],
+        attempt: FinishedAttempt?
     ) async throws {
+        let runID = lease.runID
+        let now = clock()
         try await write("checkpointing step \(runID)/\(stepID)") { db in
-            if let attemptID {
+            try requireLease(db, lease, now: now)
+            if let attempt {
                 try db.cachedStatement(
                     sql: """
-                        UPDATE attempts SET outcome = ?, finished_at = ? WHERE id = ? AND run_id = ? AND step_id = ?
+                        UPDATE attempts SET outcome = ?, status_code = ?, finished_at = ?, finished_uptime = ? \
+                        WHERE id = ? AND run_id = ? AND step_id = ?
                         """
                 )
-                .execute(arguments: [AttemptOutcome.succeeded.rawValue, at.storedSeconds, attemptID, runID, stepID])
-                try requireChange(db, "attempt \(attemptID) of step \(stepID) of run \(runID)")
+                .execute(arguments: [
+                    AttemptOutcome.succeeded.rawValue, attempt.statusCode, attempt.at.wall.storedSeconds,
+                    attempt.at.uptime, attempt.id, runID, stepID,
+                ])
+                try requireChange(db, "attempt \(attempt.id) of step \(stepID) of run \(runID)")
             }
             try db.cachedStatement(
                 sql: """
@@ -127,7 +145,7 @@ extension SQLiteCheckpointStore {
                     """
             )
             .execute(arguments: [
-                StepStatus.done.rawValue, JSONValue.object(outputs).canonicalString(), inputDigest, at.storedSeconds,
+                StepStatus.done.rawValue, JSONValue.object(outputs).canonicalString(), inputDigest, now.storedSeconds,
                 runID, stepID,
             ])
             try requireChange(db, "step \(stepID) of run \(runID)")
@@ -147,11 +165,14 @@ extension SQLiteCheckpointStore {
         }
     }
 
-    /// - Throws: ``StoreError`` `notFound` when the step does not exist.
+    /// - Throws: ``StoreError`` `leaseLost`, or `notFound` when the step does not exist.
     public func setStepState(
-        runID: String, stepID: String, status: StepStatus, lastError: String?, nextRetryAt: Date?, at: Date
+        _ lease: Lease, stepID: String, status: StepStatus, lastError: String?, nextRetryAt: Date?
     ) async throws {
+        let runID = lease.runID
+        let now = clock()
         try await write("setting the state of step \(runID)/\(stepID)") { db in
+            try requireLease(db, lease, now: now)
             try db.cachedStatement(
                 sql: """
                     UPDATE steps SET status = ?, last_error = ?, next_retry_at = ?, updated_at = ? \
@@ -159,7 +180,7 @@ extension SQLiteCheckpointStore {
                     """
             )
             .execute(arguments: [
-                status.rawValue, lastError, nextRetryAt?.storedSeconds, at.storedSeconds, runID, stepID,
+                status.rawValue, lastError, nextRetryAt?.storedSeconds, now.storedSeconds, runID, stepID,
             ])
             try requireChange(db, "step \(stepID) of run \(runID)")
         }
@@ -169,9 +190,12 @@ extension SQLiteCheckpointStore {
     /// claims those steps made for this run, in one transaction. Attempt rows, and each step's attempt count,
     /// are kept as history.
     ///
-    /// - Throws: ``StoreError`` `notFound` (changing nothing) when one of the steps does not exist.
-    public func resetSteps(runID: String, stepIDs: [String], at: Date) async throws {
+    /// - Throws: ``StoreError`` `leaseLost`, or `notFound` (changing nothing) when one of the steps does not exist.
+    public func resetSteps(_ lease: Lease, stepIDs: [String]) async throws {
+        let runID = lease.runID
+        let now = clock()
         try await write("resetting steps of run \(runID)") { db in
+            try requireLease(db, lease, now: now)
             let reset = try db.cachedStatement(
                 sql: """
                     UPDATE steps SET status = ?, outputs = '{}', input_digest = NULL, last_error = NULL, \
@@ -180,7 +204,7 @@ extension SQLiteCheckpointStore {
             )
             let release = try db.cachedStatement(sql: "DELETE FROM claims WHERE run_id = ? AND step_id = ?")
             for stepID in stepIDs {
-                try reset.execute(arguments: [StepStatus.pending.rawValue, at.storedSeconds, runID, stepID])
+                try reset.execute(arguments: [StepStatus.pending.rawValue, now.storedSeconds, runID, stepID])
                 try requireChange(db, "step \(stepID) of run \(runID)")
                 try release.execute(arguments: [runID, stepID])
             }

@@ -18,8 +18,8 @@ import OnboardCore
 /// Every commit survives a crash of the process (WAL). What survives a crash of the operating system or a power
 /// loss is chosen by ``Durability``:
 ///
-/// - ``Durability/beforeRequests`` (the default): ``beginAttempt(_:)`` for a request (`purpose == .send`)
-///   commits with `synchronous = FULL`, which syncs the WAL file to stable storage and with it **every earlier
+/// - ``Durability/beforeRequests`` (the default): ``beginAttempt(_:lease:)`` for a request that may create
+///   something commits with `synchronous = FULL`, which syncs the WAL file to stable storage and with it **every earlier
 ///   commit**; other commits use `synchronous = NORMAL`. So before any request leaves, its attempt row and all the
 ///   IDs checkpointed before it are on disk. A power loss can only roll back what was committed after the last
 ///   request left (that request's outcome and outputs), and the attempt row that survives makes the next resume
@@ -40,13 +40,19 @@ import OnboardCore
 ///
 /// ## Schema
 ///
-/// The schema is the SQL of the top-level `migrations/` folder, embedded in this module and applied by GRDB's
+/// The schema is the SQL of the top-level `migrations/sqlite/` folder, embedded in this module and applied by GRDB's
 /// `DatabaseMigrator` when the store opens. A database already migrated by a newer release is refused with
 /// ``StoreError/Code/supersededSchema``.
 ///
-/// Errors are ``StoreError`` values: `notFound` for a run or step that does not exist, `claimConflict` from
-/// ``completeStep(runID:stepID:outputs:inputDigest:claims:attemptID:at:)``, and `io` (with the SQLite code and
-/// message) for anything SQLite reports.
+/// ## Leases
+///
+/// Lease times are this machine's wall clock (`clock`), which every process on the file shares. Every commit that
+/// records or completes work checks the caller's lease (owner, epoch, expiry) inside its own transaction.
+///
+/// Errors are ``StoreError`` values: `notFound` for a run or step that does not exist, `leaseLost` for a commit
+/// whose lease is no longer current, `claimConflict` from
+/// ``completeStep(_:stepID:outputs:inputDigest:claims:attemptID:)``, and `io` (with the SQLite code and message)
+/// for anything SQLite reports.
 public final class SQLiteCheckpointStore: CheckpointStore {
     /// Which commits are synced to stable storage before they return (see the type's documentation).
     public enum Durability: String, Sendable, CaseIterable {
@@ -60,6 +66,8 @@ public final class SQLiteCheckpointStore: CheckpointStore {
     public let path: String
     public let durability: Durability
     package let pool: DatabasePool
+    /// The store's clock: lease expiry and `updated_at` are read from it (tests inject one).
+    let clock: @Sendable () -> Date
 
     /// How long a write waits for another process's write transaction before failing.
     static let busyTimeout: TimeInterval = 5
@@ -70,9 +78,12 @@ public final class SQLiteCheckpointStore: CheckpointStore {
     ///
     /// - Throws: ``StoreError`` with code `supersededSchema` when the file was migrated by a newer release, or
     ///   `io` when it cannot be created, opened or migrated.
-    public init(path: String, durability: Durability = .beforeRequests) throws {
+    public init(
+        path: String, durability: Durability = .beforeRequests, clock: @escaping @Sendable () -> Date = { Date() }
+    ) throws {
         self.path = path
         self.durability = durability
+        self.clock = clock
         try DatabaseFile.createIfMissing(path)
         do {
             pool = try DatabasePool(path: path, configuration: Self.configuration())

@@ -49,7 +49,7 @@ public final class TelegentHTTPTransport: APITransport, Sendable {
     /// - Parameters:
     ///   - baseURL: `scheme://host[:port]`; `http://` only to a loopback address.
     ///   - client: an `HTTPClient` to use; by default one is made (and shut down by `shutdown()`).
-    ///   - timeout: per request; past it the request counts as unanswered.
+    ///   - timeout: per request, connecting included; past it the request counts as unanswered.
     public init(
         baseURL: String, auth: AuthSpec, credentials: Credentials, limiter: RateLimiter, client: HTTPClient? = nil,
         maximumConnections: Int = 64, timeout: Duration = .seconds(30),
@@ -59,17 +59,21 @@ public final class TelegentHTTPTransport: APITransport, Sendable {
         self.auth = auth
         self.credentials = credentials
         self.limiter = limiter
+        let timeout = TimeAmount.nanoseconds(Int64(min(max(timeout.seconds, 0.001), 86_400) * 1e9))
         if let client {
             self.client = client
             self.ownsClient = false
         } else {
             var configuration = HTTPClient.Configuration()
             configuration.connectionPool.concurrentHTTP1ConnectionsPerHostSoftLimit = maximumConnections
-            configuration.timeout = .init(connect: .seconds(10), read: .milliseconds(Int64(timeout.seconds * 1000)))
+            // A connection that cannot be made fails the request at once (and visibly, through the step's own
+            // retries) instead of being retried silently until the request's deadline.
+            configuration.connectionPool.retryConnectionEstablishment = false
+            configuration.timeout = .init(connect: min(.seconds(10), timeout), read: timeout)
             self.client = HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
             self.ownsClient = true
         }
-        self.timeout = .milliseconds(Int64(timeout.seconds * 1000))
+        self.timeout = timeout
         self.logger = logger
     }
 
@@ -80,14 +84,13 @@ public final class TelegentHTTPTransport: APITransport, Sendable {
 
     public var statistics: Statistics { stats.withLock { $0 } }
 
-    public func send(_ request: APIRequest) async throws -> APIResponse {
+    public func send(_ request: APIRequest, willSend: @Sendable () async throws -> Void) async throws -> APIResponse {
         let scope = auth.scope == .path ? request.path : "*"
-        var token = try await tokens.token(for: scope) { try await self.fetchToken(for: request.path) }
-        var response = try await execute(request, token: token)
+        let token = try await tokens.token(for: scope) { try await self.fetchToken(for: request.path) }
+        var response = try await execute(request, token: token, willSend: willSend)
         if response.status == 401 || (response.status == 403 && Self.namesTokenScope(response)) {
             await tokens.invalidate(scope: scope, token: token)
-            token = try await tokens.token(for: scope) { try await self.fetchToken(for: request.path) }
-            response = try await execute(request, token: token)
+            response.tokenRejected = true
         }
         return response
     }
@@ -100,7 +103,9 @@ public final class TelegentHTTPTransport: APITransport, Sendable {
 
     // MARK: HTTP
 
-    private func execute(_ request: APIRequest, token: String?) async throws -> APIResponse {
+    private func execute(
+        _ request: APIRequest, token: String?, willSend: @Sendable () async throws -> Void
+    ) async throws -> APIResponse {
         try await limiter.acquire()
         var http = HTTPClientRequest(url: url(for: request))
         http.method = HTTPMethod(rawValue: request.method)
@@ -110,6 +115,7 @@ public final class TelegentHTTPTransport: APITransport, Sendable {
             http.headers.add(name: "Content-Type", value: "application/json")
             http.body = .bytes(ByteBuffer(bytes: body.canonicalData()))
         }
+        try await willSend()
         stats.withLock { $0.requests += 1 }
         let response: HTTPClientResponse
         let bytes: ByteBuffer
@@ -119,9 +125,11 @@ public final class TelegentHTTPTransport: APITransport, Sendable {
         } catch let error as CancellationError {
             throw error
         } catch {
-            throw Self.transportError(error)
+            let failure = TransportFailure.classify(error, host: baseURL)
+            logger.debug("no answer", metadata: ["path": "\(request.path)", "error": "\(failure.message)"])
+            throw failure
         }
-        let retryAfter = response.headers.first(name: "Retry-After").flatMap(Double.init)
+        let retryAfter = RetryAfter.seconds(from: response.headers.first(name: "Retry-After"))
         if response.status.code == 429 {
             stats.withLock { $0.rateLimited += 1 }
             await limiter.pause(for: retryAfter ?? 1)
@@ -141,54 +149,33 @@ public final class TelegentHTTPTransport: APITransport, Sendable {
         return baseURL + request.path + (query.map { $0.isEmpty ? "" : "?" + $0 } ?? "")
     }
 
-    /// Connection refused means nothing left; anything else may have reached the server.
-    static func transportError(_ error: any Error) -> TransportError {
-        let text = String(describing: error)
-        let neverSent =
-            text.contains("connectTimeout") || text.contains("connectionRefused") || text.contains("Connection refused")
-            || text.contains("NIOConnectionError") || text.contains("getConnectionFromPoolTimeout")
-        return TransportError(message: text, mayHaveArrived: !neverSent)
-    }
-
     // MARK: Tokens
 
+    /// One token call. Its failure is the step's to retry (with the step's budget and backoff), never retried
+    /// here too: retries do not nest.
     private func fetchToken(for path: String) async throws -> TokenCache.Entry {
         let scope = JSONScope([
             "secrets": ["account_key": .string(credentials.accountKey), "account_secret": .string(credentials.accountSecret)],
             "auth": ["endpoint": .string(baseURL + path), "path": .string(path)],
         ])
         let request = try auth.request.renderForAuth(in: scope)
-        let policy = RetryPolicy(baseDelay: .milliseconds(500), maxDelay: .seconds(30))
-        var attempt = 0
-        while true {
-            attempt += 1
-            stats.withLock { $0.tokenRequests += 1 }
-            let response: APIResponse
-            do {
-                response = try await execute(request, token: nil)
-            } catch let error as TransportError {
-                if attempt >= 5 { throw AuthenticationError(status: nil, message: "no answer: \(error.message)") }
-                try await Task.sleep(for: policy.delay(afterAttempt: attempt, retryAfter: nil, random: .random(in: 0...1)))
-                continue
-            }
-            if response.isSuccess, let token = response.body?.value(atPath: auth.tokenField)?.stringValue,
-                !token.isEmpty
-            {
-                return TokenCache.Entry(token: token, expiresAt: expiry(from: response.body))
-            }
-            let message = response.apiMessage ?? "no token in the answer"
-            if case .retryable = OutcomeClass.classify(status: response.status), attempt < 5 {
-                try await Task.sleep(
-                    for: policy.delay(afterAttempt: attempt, retryAfter: response.retryAfter, random: .random(in: 0...1)))
-                continue
-            }
-            throw AuthenticationError(
-                status: response.isSuccess ? nil : response.status,
-                message: response.status == 401
-                    ? "the API refused the credentials (\(message)); check TELEGENT_ACCOUNT_KEY and TELEGENT_ACCOUNT_SECRET"
-                    : message,
-                retryAfter: response.retryAfter)
+        stats.withLock { $0.tokenRequests += 1 }
+        let response: APIResponse
+        do {
+            response = try await execute(request, token: nil, willSend: {})
+        } catch let error as TransportError {
+            throw AuthenticationError(status: nil, message: "no answer from the token endpoint: \(error)", transport: error)
         }
+        if response.isSuccess, let token = response.body?.value(atPath: auth.tokenField)?.stringValue, !token.isEmpty {
+            return TokenCache.Entry(token: token, expiresAt: expiry(from: response.body))
+        }
+        let message = response.isSuccess ? "no token in the answer" : (response.apiMessage ?? "no message")
+        throw AuthenticationError(
+            status: response.status,
+            message: response.status == 401
+                ? "the API refused the credentials (\(message)); check TELEGENT_ACCOUNT_KEY and TELEGENT_ACCOUNT_SECRET"
+                : message,
+            retryAfter: response.retryAfter)
     }
 
     /// The token's expiry, read in UTC with the workflow's format; 5 minutes when absent or unreadable.
@@ -205,13 +192,22 @@ public final class TelegentHTTPTransport: APITransport, Sendable {
 
     // MARK: Base URL
 
-    /// Checks `scheme://host[:port]`; `http` only to loopback, since tokens and secrets travel in it.
+    /// Checks `scheme://host[:port]`: https anywhere, http only to a loopback host (`localhost`, `127.0.0.0/8`,
+    /// `[::1]`), since tokens and secrets travel in it. The host is compared after parsing, never as a string prefix,
+    /// and user info, a path, a query or a fragment are refused.
     public static func validate(baseURL: String) throws(BaseURLError) -> String {
         var text = baseURL.trimmingCharacters(in: .whitespaces)
         while text.hasSuffix("/") { text.removeLast() }
-        guard let url = URL(string: text), let scheme = url.scheme?.lowercased(), let host = url.host, !host.isEmpty
+        guard let components = URLComponents(string: text), let scheme = components.scheme?.lowercased(),
+            let host = components.host, !host.isEmpty
         else { throw BaseURLError(baseURL: baseURL, reason: "not a URL of the form scheme://host[:port]") }
-        guard url.path.isEmpty else {
+        guard components.user == nil, components.password == nil else {
+            throw BaseURLError(baseURL: baseURL, reason: "no user name or password in the URL (credentials come from the environment)")
+        }
+        guard components.query == nil, components.fragment == nil else {
+            throw BaseURLError(baseURL: baseURL, reason: "give only scheme://host[:port], without ?query or #fragment")
+        }
+        guard components.path.isEmpty else {
             throw BaseURLError(
                 baseURL: baseURL, reason: "give only scheme://host[:port]; the workflow's paths carry /v1.0")
         }
@@ -219,17 +215,29 @@ public final class TelegentHTTPTransport: APITransport, Sendable {
         case "https":
             return text
         case "http":
-            let loopback = host == "localhost" || host.hasPrefix("127.") || host == "::1" || host == "[::1]"
-            guard loopback else {
+            guard isLoopback(host: host) else {
                 throw BaseURLError(
                     baseURL: baseURL,
                     reason: "http:// would send credentials and tokens in clear text; use https:// (http is allowed "
-                        + "only to a loopback address such as the simulator)")
+                        + "only to a loopback address: localhost, 127.0.0.0/8 or [::1], such as the simulator)")
             }
             return text
         default:
             throw BaseURLError(baseURL: baseURL, reason: "the scheme must be https (or http to loopback)")
         }
+    }
+
+    /// `localhost`, an IPv4 address in 127.0.0.0/8 written as four decimal octets, or `::1`.
+    static func isLoopback(host: String) -> Bool {
+        let name = host.lowercased()
+        if name == "localhost" || name == "::1" || name == "[::1]" { return true }
+        let octets = name.split(separator: ".", omittingEmptySubsequences: false)
+        guard octets.count == 4 else { return false }
+        let values = octets.map { octet -> Int? in
+            guard !octet.isEmpty, octet.count <= 3, octet.allSatisfy({ $0.isASCII && $0.isNumber }) else { return nil }
+            return Int(octet).flatMap { $0 <= 255 ? $0 : nil }
+        }
+        return values.allSatisfy { $0 != nil } && values[0] == 127
     }
 }
 

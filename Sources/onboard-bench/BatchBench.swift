@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import OnboardCore
+import OnboardRuntime
 import OnboardSQLite
 import TelegentClient
 import TelegentSimulator
@@ -69,16 +70,17 @@ struct BatchBench: AsyncParsableCommand {
         let configuration = SimulatorConfiguration(
             rateLimitPerMinute: nil, latency: .milliseconds(latency), numbersPerArea: subscribers + 1000)
         let figures = try await TelegentSimulator.withRunning(configuration) { simulator in
-            let (batch, transport) = try makeBatch(simulator, directory: directory, workflow: workflow, concurrency: concurrency)
             let manifest = try Manifest.load(path: manifestPath)
             let clock = ContinuousClock()
             let start = clock.now
-            let result = try await batch.run(manifest, environment: benchEnvironment)
+            let (result, statistics) = try await withBatch(
+                simulator, directory: directory, workflow: workflow, concurrency: concurrency
+            ) { batch, engine in
+                (try await batch.run(manifest, environment: benchEnvironment), engine.transport.statistics)
+            }
             let wall = (clock.now - start).seconds
-            try await transport.shutdown()
             let snapshot = result.progress.snapshot
             let ledger = simulator.world.ledger()
-            let statistics = transport.statistics
             // What no client can beat: every call waits the latency, C at a time.
             let physical = Double(statistics.requests) * Double(latency) / 1000 / Double(concurrency)
             return [
@@ -118,24 +120,25 @@ struct RateLimitBench: AsyncParsableCommand {
         let workflow = try BenchFiles.workflow()
         let figures = try await TelegentSimulator.withRunning(SimulatorConfiguration(rateLimitPerMinute: rate, numbersPerArea: subscribers + 1000)) { simulator in
             let shutdown = ShutdownSignal()
-            let (batch, transport) = try makeBatch(
-                simulator, directory: directory, workflow: workflow, rate: RateSpec(requests: rate),
-                concurrency: concurrency, shutdown: shutdown)
             let manifest = try Manifest.load(path: manifestPath)
             let clock = ContinuousClock()
             let start = clock.now
-            try await withThrowingTaskGroup(of: Void.self) { group in
-                group.addTask { _ = try await batch.run(manifest, environment: benchEnvironment) }
-                group.addTask {
-                    try await Task.sleep(for: .seconds(seconds))
-                    shutdown.request()
+            try await withBatch(
+                simulator, directory: directory, workflow: workflow, rate: RateSpec(requests: rate),
+                concurrency: concurrency, shutdown: shutdown
+            ) { batch, _ in
+                try await withThrowingTaskGroup(of: Void.self) { group in
+                    group.addTask { _ = try await batch.run(manifest, environment: benchEnvironment) }
+                    group.addTask {
+                        try await Task.sleep(for: .seconds(seconds))
+                        shutdown.request()
+                    }
+                    try await group.next()
+                    group.cancelAll()
                 }
-                try await group.next()
-                group.cancelAll()
             }
             let ledger = simulator.world.ledger()
             let elapsed = (clock.now - start).seconds
-            try await transport.shutdown()
             // Requests the API accepted within the measured span (a 429 is not counted by the simulator's window).
             let accepted = ledger.requests - ledger.rateLimited
             let perMinute = Double(accepted) / (Double(seconds) / 60)

@@ -1,5 +1,6 @@
 import Foundation
 import OnboardCore
+import OnboardRuntime
 import OnboardSQLite
 import TelegentClient
 import TelegentSimulator
@@ -31,17 +32,29 @@ enum BenchFiles {
 /// The subscriber password the generated manifests refer to as `${env.BENCH_PASSWORD}`.
 let benchEnvironment = ["BENCH_PASSWORD": "bench-Passw0rd"]
 
-/// A batch runner wired as the CLI wires one: a fresh database in `directory`, a transport to `simulator`.
-func makeBatch(
-    _ simulator: RunningSimulator, directory: URL, workflow: WorkflowDefinition, rate: RateSpec = RateSpec(requests: 10_000_000),
-    concurrency: Int, shutdown: ShutdownSignal = ShutdownSignal()
-) throws -> (BatchRunner, TelegentHTTPTransport) {
-    let store = try SQLiteCheckpointStore(path: directory.appendingPathComponent("bench.sqlite").path)
-    let transport = try makeTransport(simulator, workflow, rate: rate, maximumConnections: max(64, concurrency * 2))
-    let runner = Runner(
-        definition: workflow, store: store, transport: transport, configuration: .init(environment: benchEnvironment),
-        shutdown: shutdown)
-    return (BatchRunner(runner: runner, options: .init(concurrency: concurrency)), transport)
+/// The engine's settings for a benchmark against `simulator`, with a fresh database in `directory`.
+func benchConfiguration(
+    _ simulator: RunningSimulator, directory: URL, rate: RateSpec = RateSpec(requests: 1_000_000),
+    maximumConnections: Int = 64
+) -> Engine.Configuration {
+    let credential = SimulatorCredential.demo
+    return Engine.Configuration(
+        database: .sqlite(path: directory.appendingPathComponent("bench.sqlite").path), baseURL: simulator.baseURL,
+        credentials: .init(accountKey: credential.accountKey, accountSecret: credential.accountSecret), rate: rate,
+        environment: benchEnvironment, maximumConnections: maximumConnections)
+}
+
+/// Runs `body` with a batch runner wired by the composition root, as the CLI wires one.
+func withBatch<T: Sendable>(
+    _ simulator: RunningSimulator, directory: URL, workflow: WorkflowDefinition,
+    rate: RateSpec = RateSpec(requests: 1_000_000), concurrency: Int, shutdown: ShutdownSignal = ShutdownSignal(),
+    _ body: (BatchRunner, Engine) async throws -> T
+) async throws -> T {
+    let configuration = benchConfiguration(
+        simulator, directory: directory, rate: rate, maximumConnections: max(64, concurrency * 2))
+    return try await Engine.with(configuration, definition: workflow, shutdown: shutdown) { engine in
+        try await body(BatchRunner(runner: engine.runner, options: .init(concurrency: concurrency)), engine)
+    }
 }
 
 /// Median of a list of figures.

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import OnboardCore
+import OnboardRuntime
 import OnboardSQLite
 import TelegentClient
 import TelegentSimulator
@@ -40,30 +41,36 @@ struct Overhead: AsyncParsableCommand {
                 let store = try SQLiteCheckpointStore(
                     path: directory.appendingPathComponent("bench.sqlite").path,
                     durability: SQLiteCheckpointStore.Durability(rawValue: durability) ?? .beforeRequests)
-                let transport = try makeTransport(simulator, workflow)
-                let runner = Runner(
-                    definition: workflow, store: store, transport: transport,
-                    configuration: .init(environment: ["PW": "bench-Passw0rd"]))
-                var prepared: [(RunRecord, RunInputs)] = []
-                for index in 0..<runs {
-                    let inputs = try inputs(workflow, tag: "e\(round)-\(index)")
-                    prepared.append((try await runner.prepare(key: "e\(round)-\(index)", kind: .single, inputs: inputs, inputPath: nil), inputs))
+                var configuration = benchConfiguration(simulator, directory: directory)
+                configuration.environment = ["PW": "bench-Passw0rd"]
+                let (milliseconds, steps) = try await Engine.with(configuration, definition: workflow, store: store) {
+                    (engine: Engine) async throws -> (Double, Int) in
+                    var prepared: [(RunRecord, RunInputs)] = []
+                    for index in 0..<runs {
+                        let inputs = try inputs(workflow, tag: "e\(round)-\(index)")
+                        let run = try await engine.runner.prepare(key: "e\(round)-\(index)", kind: .single, inputs: inputs, inputPath: nil)
+                        prepared.append((run, inputs))
+                    }
+                    // Warm the token cache and the connection pool, as a long-running batch would have.
+                    _ = try await engine.transport.send(APIRequest(method: "GET", path: "/v1.0/distributor/accounts"))
+                    let clock = ContinuousClock()
+                    let start = clock.now
+                    var steps = 0
+                    for (run, inputs) in prepared {
+                        let outcome = try await engine.runner.execute(run, inputs: inputs)
+                        guard outcome.status == .done else { throw ValidationError("run \(run.id) ended \(outcome.status)") }
+                        steps = outcome.outputs.count
+                    }
+                    return ((clock.now - start).seconds * 1000 / Double(runs), steps)
                 }
-                // Warm the token cache and the connection pool, as a long-running batch would have.
-                _ = try await transport.send(APIRequest(method: "GET", path: "/v1.0/distributor/accounts"))
-                let clock = ContinuousClock()
-                let start = clock.now
-                for (run, inputs) in prepared {
-                    let status = try await runner.execute(run, inputs: inputs)
-                    guard status == .done else { throw ValidationError("run \(run.id) ended \(status)") }
-                }
-                engine.append((clock.now - start).seconds * 1000 / Double(runs))
-                stepsPerRun = try await store.steps(runID: prepared[0].0.id).filter { $0.status == .done }.count
-                try await transport.shutdown()
+                try store.close()
+                engine.append(milliseconds)
+                stepsPerRun = steps
 
                 let bareTransport = try makeTransport(simulator, workflow)
                 let bareClient = BareClient(transport: bareTransport, voice: voice)
                 try await bareClient.warm()
+                let clock = ContinuousClock()
                 let bareStart = clock.now
                 for index in 0..<runs { try await bareClient.quickStart(tag: "b\(round)-\(index)") }
                 bare.append((clock.now - bareStart).seconds * 1000 / Double(runs))

@@ -23,13 +23,22 @@ struct StoreCost: AsyncParsableCommand {
         let run = try await store.createRun(
             RunRecord(id: "r1", key: "k", kind: .single, workflow: "w", definitionDigest: "d", inputsDigest: "i",
                 inputs: [:], createdAt: now, updatedAt: now), stepIDs: ["a"])
+        guard case .acquired(let lease) = try await store.acquireLease(
+            runID: run.id, owner: LeaseOwner.make().rawValue, duration: .seconds(600), replacing: nil)
+        else { throw ValidationError("could not take the lease of the benchmark's run") }
         let clock = ContinuousClock()
         var start = clock.now
-        for _ in 0..<count { try await store.setRunStatus(runID: run.id, status: .running, lastError: nil, at: Date()) }
+        for _ in 0..<count {
+            try await store.setStepState(lease, stepID: "a", status: .running, lastError: nil, nextRetryAt: nil)
+        }
         let write = (clock.now - start).seconds * 1e6 / Double(count)
         start = clock.now
         for index in 0..<count {
-            _ = try await store.beginAttempt(AttemptRecord(runID: run.id, stepID: "a", purpose: .send, idempotencyKey: "k\(index)", method: "POST", path: "/x", startedAt: Date()))
+            _ = try await store.beginAttempt(
+                AttemptRecord(
+                    runID: run.id, stepID: "a", purpose: .send, effect: .purchase, idempotencyKey: "k\(index)",
+                    method: "POST", path: "/x", startedAt: Date()),
+                lease: lease)
         }
         let synced = (clock.now - start).seconds * 1e6 / Double(count)
         start = clock.now

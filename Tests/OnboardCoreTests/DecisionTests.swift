@@ -16,7 +16,8 @@ import Testing
 
     func attempt(_ outcome: AttemptOutcome?, status: Int? = nil, step: String = "provision") -> AttemptRecord {
         AttemptRecord(
-            id: 1, runID: "r1", stepID: step, purpose: .send, idempotencyKey: "r1/\(step)/1", method: "POST",
+            id: 1, runID: "r1", stepID: step, purpose: .send,
+            effect: Self.definition.step(step)?.effect ?? .read, idempotencyKey: "r1/\(step)/1", method: "POST",
             path: "/x", startedAt: Date(), outcome: outcome, statusCode: status)
     }
 
@@ -37,8 +38,10 @@ import Testing
     }
 
     @Test func certainFailuresAllowASend() {
+        var disproved = attempt(nil)
+        disproved.disprovedAt = Date()
         for certain in [attempt(.httpError, status: 400), attempt(.httpError, status: 429),
-            attempt(.httpError, status: 503), attempt(.resolvedNotHappened)]
+            attempt(.httpError, status: 503), attempt(.resolvedNotHappened), attempt(.notSent), disproved]
         {
             #expect(StepStart.decide(step: provision, record: record(.failed), attempts: [certain], isEnabled: true) == .send)
         }

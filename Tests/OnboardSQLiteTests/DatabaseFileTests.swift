@@ -64,10 +64,14 @@ struct DatabaseFileTests {
             let store = try SQLiteCheckpointStore(path: folder.appendingPathComponent("onboard.sqlite").path, durability: durability)
             defer { try? store.close() }
             let run = try await store.createRun(sampleRun("acme"), stepIDs: ["account"])
-            // A durable attempt syncs its own commit and leaves the connection as it was.
+            let lease = try await takeLease(store, run.id)
+            // A durable attempt (one that may create something) syncs its own commit and leaves the connection as
+            // it was.
             _ = try await store.beginAttempt(
-                AttemptRecord(runID: run.id, stepID: "account", purpose: .send, idempotencyKey: "k", method: "POST", path: "/x", startedAt: time()),
-                isDurable: true)
+                AttemptRecord(
+                    runID: run.id, stepID: "account", purpose: .send, effect: .create, idempotencyKey: "k",
+                    method: "POST", path: "/x", startedAt: time()),
+                lease: lease)
             let values = try await store.pool.write { db in
                 [
                     try String.fetchOne(db, sql: "PRAGMA journal_mode"),
@@ -77,7 +81,7 @@ struct DatabaseFileTests {
                 ]
             }
             #expect(values == ["wal", synchronous, "1", "5000"])
-            #expect(try await store.unfinishedAttempts(runID: run.id).count == 1)
+            #expect(try await store.attempts(runID: run.id, stepID: nil).filter { $0.outcome == nil }.count == 1)
         }
     }
 
@@ -90,34 +94,31 @@ struct DatabaseFileTests {
                 id: "b1", manifestPath: "m.yaml", workflow: "quickstart", createdAt: time(), updatedAt: time())
             let claim = Claim(scope: "phone_number", value: "8015550100")
             let (steps, attempts): ([StepRecord], [AttemptRecord])
+            let stored: RunRecord
             do {
                 let store = try SQLiteCheckpointStore(path: path)
                 _ = try await store.createBatch(batch)
                 _ = try await store.createRun(run, stepIDs: quickstartSteps)
-                #expect(try await store.acquireLease(runID: run.id, owner: "me", until: time(60), now: time()))
-                let attempt = try await store.beginAttempt(sampleAttempt(run, "buy_number"))
+                let lease = try await takeLease(store, run.id)
+                let attempt = try await store.beginAttempt(sampleAttempt(run, "buy_number"), lease: lease)
                 try await store.completeStep(
-                    runID: run.id, stepID: "buy_number", outputs: ["number": "8015550100", "cost": .double(0.5)],
-                    inputDigest: "d", claims: [claim], attemptID: attempt.id, at: time(12))
-                _ = try await store.beginAttempt(sampleAttempt(run, "create_subscriber", at: time(13)))
+                    lease, stepID: "buy_number", outputs: ["number": "8015550100", "cost": .double(0.5)],
+                    inputDigest: "d", claims: [claim], attempt: attempt.id.map { FinishedAttempt(id: $0, statusCode: 200, at: .init(wall: time(20))) })
+                _ = try await store.beginAttempt(sampleAttempt(run, "create_subscriber", at: time(13)), lease: lease)
                 steps = try await store.steps(runID: run.id)
                 attempts = try await store.attempts(runID: run.id, stepID: nil)
+                stored = try #require(try await store.run(id: run.id))
                 try store.close()
                 await #expect(throws: StoreError.self) { try await store.run(id: run.id) }
             }
             let reopened = try SQLiteCheckpointStore(path: path)
             defer { try? reopened.close() }
-            var expectedRun = run
-            expectedRun.leaseOwner = "me"
-            expectedRun.leaseExpiresAt = time(60)
-            // Taking the lease marked the run running.
-            expectedRun.status = .running
-            expectedRun.updatedAt = time()
-            #expect(try await reopened.run(key: "acme") == expectedRun)
-            #expect(try await reopened.batch(id: "b1") == batch)
+            #expect(try await reopened.run(key: "acme") == stored)
+            #expect(stored.status == .running && stored.leaseEpoch == 1)
+            #expect(try await reopened.createBatch(batch) == batch)
             #expect(try await reopened.steps(runID: run.id) == steps)
             #expect(try await reopened.attempts(runID: run.id, stepID: nil) == attempts)
-            #expect(try await reopened.unfinishedAttempts(runID: run.id).map(\.stepID) == ["create_subscriber"])
+            #expect(try await reopened.attempts(runID: run.id, stepID: nil).filter { $0.outcome == nil }.map(\.stepID) == ["create_subscriber"])
             #expect(try await reopened.claimHolder(claim) == run.id)
         }
     }
@@ -139,13 +140,15 @@ struct DatabaseFileTests {
             for index in 0..<5 {
                 let run = sampleRun("acme/\(index)")
                 _ = try await store.createRun(run, stepIDs: quickstartSteps)
+                let lease = try await takeLease(store, run.id)
                 for stepID in quickstartSteps {
-                    let attempt = try await store.beginAttempt(sampleAttempt(run, stepID))
+                    let attempt = try await store.beginAttempt(sampleAttempt(run, stepID), lease: lease)
                     try await store.completeStep(
-                        runID: run.id, stepID: stepID, outputs: ["id": .string("\(index)-\(stepID)")], inputDigest: "d",
-                        claims: [Claim(scope: stepID, value: "\(index)")], attemptID: attempt.id, at: time(1))
+                        lease, stepID: stepID, outputs: ["id": .string("\(index)-\(stepID)")], inputDigest: "d",
+                        claims: [Claim(scope: stepID, value: "\(index)")], attempt: attempt.id.map { FinishedAttempt(id: $0, statusCode: 200, at: .init(wall: time(20))) })
                 }
-                try await store.resetSteps(runID: run.id, stepIDs: ["create_subscriber"], at: time(2))
+                try await store.resetSteps(lease, stepIDs: ["create_subscriber"])
+                try await store.repin(lease, definitionDigest: "d2", inputsDigest: "i2", inputs: ["x": 1])
             }
             let (integrity, foreignKeyViolations) = try await store.pool.read { db in
                 (
@@ -166,9 +169,8 @@ struct DatabaseFileTests {
             let queue = try DatabaseQueue(path: path)
             try await queue.write { db in
                 #expect(
-                    try String.fetchAll(db, sql: "SELECT identifier FROM grdb_migrations ORDER BY identifier") == [
-                        "0001_initial.sql"
-                    ])
+                    try String.fetchAll(db, sql: "SELECT identifier FROM grdb_migrations ORDER BY identifier")
+                        == embeddedMigrations.map(\.id))
                 try db.execute(sql: "INSERT INTO grdb_migrations (identifier) VALUES ('9999_from_the_future.sql')")
             }
             try queue.close()

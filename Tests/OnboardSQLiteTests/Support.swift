@@ -44,8 +44,16 @@ func sampleAttempt(
     _ run: RunRecord, _ stepID: String, purpose: AttemptPurpose = .send, n: Int = 1, at: Date = time(10)
 ) -> AttemptRecord {
     AttemptRecord(
-        runID: run.id, stepID: stepID, purpose: purpose, idempotencyKey: "\(run.id)/\(stepID)/\(n)",
-        method: "POST", path: "/api/v1/\(stepID)", startedAt: at)
+        runID: run.id, stepID: stepID, purpose: purpose, effect: purpose == .send ? .create : .read,
+        idempotencyKey: "\(run.id)/\(stepID)/\(n)", method: "POST", path: "/api/v1/\(stepID)", startedAt: at)
 }
 
 let quickstartSteps = ["create_account", "create_route", "buy_number", "create_subscriber"]
+
+/// Takes the run's lease for a new owner.
+func takeLease(_ store: SQLiteCheckpointStore, _ runID: String) async throws -> Lease {
+    guard case .acquired(let lease) = try await store.acquireLease(
+        runID: runID, owner: LeaseOwner.make().rawValue, duration: .seconds(60), replacing: nil)
+    else { throw StoreError(.io, "lease of \(runID) not acquired") }
+    return lease
+}

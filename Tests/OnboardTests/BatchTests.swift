@@ -1,5 +1,6 @@
 import Foundation
 import OnboardCore
+import OnboardRuntime
 import OnboardSQLite
 import TelegentClient
 import TelegentSimulator
@@ -42,12 +43,11 @@ import Testing
         let path = harness.directory.appendingPathComponent("manifest.yaml").path
         try text.write(toFile: path, atomically: true, encoding: .utf8)
         let manifest = try Manifest.load(path: path)
-        let (runner, transport) = try harness.runner(workflow: try Harness.workflow(), rate: rate)
-        let batch = BatchRunner(runner: runner, options: .init(concurrency: concurrency, acceptChanges: acceptChanges))
-        let result = try await batch.run(manifest, environment: Harness.environment)
-        let statistics = transport.statistics
-        try await transport.shutdown()
-        return (result.progress.snapshot, statistics)
+        return try await harness.withEngine(workflow: try Harness.workflow(), harness.configuration(rate: rate)) { engine in
+            let batch = BatchRunner(runner: engine.runner, options: .init(concurrency: concurrency, acceptChanges: acceptChanges))
+            let result = try await batch.run(manifest, environment: Harness.environment)
+            return (result.progress.snapshot, engine.transport.statistics)
+        }
     }
 
     @Test func accountsOnceSubscribersEachAndEveryIDKept() async throws {

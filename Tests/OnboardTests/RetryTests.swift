@@ -1,5 +1,6 @@
 import Foundation
 import OnboardCore
+import OnboardRuntime
 import OnboardSQLite
 import TelegentClient
 import TelegentSimulator
@@ -51,7 +52,10 @@ import Testing
             harness.simulator.world.addFaults([FaultRule(path: "/v1.0/subscribers/create", action: .status, status: status, count: 1)])
             #expect(try await harness.run(try Harness.inputs(), workflow: workflow) == .done)
             #expect(harness.ledger.tokensIssued == 8)
-            #expect(try await harness.steps()["subscriber"]?.attempts == 1)
+            // Both sends left and are recorded: the refused one (no effect) and the one with the new token.
+            #expect(try await harness.steps()["subscriber"]?.attempts == 2)
+            let sends = try await harness.store.attempts(runID: Runner.runID(forKey: "acme"), stepID: "subscriber")
+            #expect(sends.map(\.statusCode) == [status, 200])
             harness.expectExactlyOneSetup()
         }
     }
@@ -61,15 +65,15 @@ import Testing
         try await Harness.with(configuration) { harness in
             let workflow = try Harness.workflow()
             // Two runs back to back share the token cache; the second needs fresh tokens.
-            let (runner, transport) = try harness.runner(workflow: workflow)
-            for key in ["a", "b"] {
-                let inputs = try Harness.inputs([
-                    "account.name": .string("Co \(key)"), "subscriber.email": .string("\(key)@x.example"),
-                ])
-                let run = try await runner.prepare(key: key, kind: .single, inputs: inputs, inputPath: nil)
-                #expect(try await runner.execute(run, inputs: inputs) == .done)
+            try await harness.withEngine(workflow: workflow) { engine in
+                for key in ["a", "b"] {
+                    let inputs = try Harness.inputs([
+                        "account.name": .string("Co \(key)"), "subscriber.email": .string("\(key)@x.example"),
+                    ])
+                    let run = try await engine.runner.prepare(key: key, kind: .single, inputs: inputs, inputPath: nil)
+                    #expect(try await engine.runner.execute(run, inputs: inputs).status == .done)
+                }
             }
-            try await transport.shutdown()
             // Tokens ran out during the runs and were replaced (ahead of expiry, or after a 401), without a step
             // failing or being sent twice.
             #expect(harness.ledger.tokensIssued > 7)
@@ -96,14 +100,15 @@ import Testing
         // The simulator allows 14 per minute; so does the client. A run is exactly 14 requests.
         try await Harness.with(SimulatorConfiguration(rateLimitPerMinute: 14)) { harness in
             let workflow = try Harness.workflow()
-            let (runner, transport) = try harness.runner(workflow: workflow, rate: RateSpec(requests: 14))
-            let inputs = try Harness.inputs()
-            let run = try await runner.prepare(key: "acme", kind: .single, inputs: inputs, inputPath: nil)
-            #expect(try await runner.execute(run, inputs: inputs) == .done)
-            #expect(transport.statistics.rateLimited == 0)
+            let statistics = try await harness.withEngine(workflow: workflow, harness.configuration(rate: RateSpec(requests: 14))) { engine in
+                let inputs = try Harness.inputs()
+                let run = try await engine.runner.prepare(key: "acme", kind: .single, inputs: inputs, inputPath: nil)
+                #expect(try await engine.runner.execute(run, inputs: inputs).status == .done)
+                return engine.transport.statistics
+            }
+            #expect(statistics.rateLimited == 0)
             #expect(harness.ledger.rateLimited == 0)
             #expect(harness.ledger.requests == 14)
-            try await transport.shutdown()
         }
     }
 
@@ -112,28 +117,44 @@ import Testing
         try await Harness.with(configuration) { harness in
             let workflow = try Harness.workflow()
             let inputs = try Harness.inputs()
-            let (first, firstTransport) = try harness.runner(workflow: workflow, owner: "process-a")
-            let (second, secondTransport) = try harness.runner(workflow: workflow, owner: "process-b")
-            let run = try await first.prepare(key: "acme", kind: .single, inputs: inputs, inputPath: nil)
-            async let firstStatus = first.execute(run, inputs: inputs)
-            try await Task.sleep(for: .milliseconds(150))
-            await #expect {
-                try await second.execute(run, inputs: inputs)
-            } throws: { error in
-                if case RunnerError.leaseHeld(_, let owner) = error { return owner == "process-a" }
-                return false
+            // Two engines are two processes; two executions of one engine are two tasks of one process. Neither
+            // pair may run the run at once: every execution is an owner of its own.
+            try await harness.withEngine(workflow: workflow) { first in
+                try await harness.withEngine(workflow: workflow) { second in
+                    let run = try await first.runner.prepare(key: "acme", kind: .single, inputs: inputs, inputPath: nil)
+                    async let firstOutcome = first.runner.execute(run, inputs: inputs)
+                    try await Task.sleep(for: .milliseconds(150))
+                    for other in [first.runner, second.runner] {
+                        await #expect {
+                            try await other.execute(run, inputs: inputs)
+                        } throws: { error in
+                            if case RunnerError.busy(let runID, _, _) = error { return runID == run.id }
+                            return false
+                        }
+                    }
+                    #expect(try await firstOutcome.status == .done)
+                }
             }
-            #expect(try await firstStatus == .done)
-            try await firstTransport.shutdown()
-            try await secondTransport.shutdown()
             harness.expectExactlyOneSetup()
         }
     }
 
-    @Test func nonLoopbackHTTPIsRefused() throws {
-        #expect(throws: BaseURLError.self) { try TelegentHTTPTransport.validate(baseURL: "http://api.telegent.com") }
-        #expect(throws: BaseURLError.self) { try TelegentHTTPTransport.validate(baseURL: "https://api.telegent.com/v1.0") }
-        #expect(try TelegentHTTPTransport.validate(baseURL: "http://127.0.0.1:8080/") == "http://127.0.0.1:8080")
-        #expect(try TelegentHTTPTransport.validate(baseURL: "https://api.telegent.com") == "https://api.telegent.com")
+    @Test(arguments: [
+        "http://api.telegent.com", "https://api.telegent.com/v1.0", "http://127.evil.example",
+        "http://127.0.0.1.nip.io", "http://127.0.0.1:8080?x=1", "http://127.0.0.1#frag", "https://api.telegent.com?q",
+        "http://user:pw@127.0.0.1:8080", "http://128.0.0.1", "http://127.0.0.256", "http://0177.0.0.1", "ftp://127.0.0.1",
+        "http://[::2]:8080", "http://localhost.example",
+    ])
+    func baseURLsThatAreRefused(url: String) throws {
+        #expect(throws: BaseURLError.self) { try TelegentHTTPTransport.validate(baseURL: url) }
+    }
+
+    @Test(arguments: [
+        ("http://127.0.0.1:8080/", "http://127.0.0.1:8080"), ("https://api.telegent.com", "https://api.telegent.com"),
+        ("http://localhost:9", "http://localhost:9"), ("http://127.1.2.3", "http://127.1.2.3"),
+        ("http://[::1]:8080", "http://[::1]:8080"),
+    ])
+    func baseURLsThatAreAccepted(url: String, normalized: String) throws {
+        #expect(try TelegentHTTPTransport.validate(baseURL: url) == normalized)
     }
 }

@@ -1,7 +1,7 @@
 import ArgumentParser
 import Foundation
 import OnboardCore
-import OnboardSQLite
+import OnboardRuntime
 import TelegentClient
 
 struct BatchCommand: AsyncParsableCommand {
@@ -51,12 +51,12 @@ struct BatchCommand: AsyncParsableCommand {
         try await withExitStatus(json: global.json) {
             let environment = ProcessInfo.processInfo.environment
             let manifest = try Manifest.load(path: self.manifest)
-            let definition = try loadWorkflow(workflowOption.workflow ?? manifest.workflow ?? "quickstart")
+            let workflow = try locateWorkflow(workflowOption.workflow ?? manifest.workflow ?? "quickstart")
             let credentials = try credentialsFromEnvironment(environment)
-            return try await Session.with(
-                db: global.db, definition: definition, baseURL: api.baseURL, rate: try api.rateSpec(), settleWindow: api.settleWindow,
-                credentials: credentials, environment: environment, json: true
-            ) { session in
+            let configuration = try api.engineConfiguration(
+                database: global.database, baseURL: api.baseURL(environment: environment), credentials: credentials,
+                environment: environment)
+            return try await Session.with(configuration, definition: workflow.definition, json: true) { session in
                 try await runBatch(
                     manifest: manifest, session: session, environment: environment,
                     options: .init(concurrency: concurrency, maxFailures: maxFailures, acceptChanges: acceptChanges),
@@ -88,6 +88,7 @@ func runBatch(
     if let report { try BatchReport.write(rows, to: report, definition: session.definition) }
     printer.summary(snapshot, batchID: result.batchID, elapsed: elapsed, rows: rows, report: report)
     if session.shutdown.isRequested { return .interrupted }
+    if (snapshot.outcomes[.busy] ?? 0) > 0 && snapshot.failures == 0 { return .busy }
     if (snapshot.outcomes[.drift] ?? 0) > 0 && snapshot.failures == 0 { return .failed }
     if (snapshot.outcomes[.inDoubt] ?? 0) > 0 { return .inDoubt }
     if snapshot.failures > 0 || (snapshot.outcomes[.blocked] ?? 0) > 0 { return .failed }

@@ -1,6 +1,8 @@
 import ArgumentParser
 import Foundation
 import OnboardCore
+import OnboardRuntime
+import TelegentClient
 import TelegentSimulator
 
 struct DemoCommand: AsyncParsableCommand {
@@ -45,7 +47,8 @@ struct DemoCommand: AsyncParsableCommand {
                 demoEnvironment["ONBOARD_SUBSCRIBER_PASSWORD"] = "demo-Passw0rd!"
             }
             let environment = demoEnvironment
-            let definition = try loadWorkflow(workflowOption.workflow ?? "quickstart")
+            let workflow = try locateWorkflow(workflowOption.workflow ?? "quickstart")
+            let definition = workflow.definition
             let file = try InputFile.load(path: inputPath, definition: definition, environment: environment)
             for suffix in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: db + suffix) }
             let credential = SimulatorCredential.demo
@@ -54,13 +57,14 @@ struct DemoCommand: AsyncParsableCommand {
                     print("simulator listening on \(simulator.baseURL) (AccountKey \(credential.accountKey))")
                     print("workflow \(definition.name), input \(inputPath), checkpoints in \(db)")
                 }
-                return try await Session.with(
-                    db: db, definition: definition, baseURL: simulator.baseURL, rate: RateSpec(requests: 50),
-                    credentials: (credential.accountKey, credential.accountSecret), environment: environment,
-                    json: json
-                ) { session in
+                let configuration = Engine.Configuration(
+                    database: .sqlite(path: db), baseURL: simulator.baseURL,
+                    credentials: .init(accountKey: credential.accountKey, accountSecret: credential.accountSecret),
+                    environment: environment)
+                return try await Session.with(configuration, definition: definition, json: json) { session in
                     let run = try await session.runner.prepare(
-                        key: file.key, kind: .single, inputs: file.inputs, inputPath: absolute(inputPath))
+                        key: file.key, kind: .single, inputs: file.inputs, inputPath: absolute(inputPath),
+                        workflowPath: workflow.path)
                     let status = try await session.execute(run, inputs: file.inputs)
                     if !json && status == .done {
                         print("next: onboard show \(run.id) --db \(db)    (every step, ID and attempt)")

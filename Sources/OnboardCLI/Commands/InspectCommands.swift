@@ -1,7 +1,7 @@
 import ArgumentParser
 import Foundation
 import OnboardCore
-import OnboardSQLite
+import OnboardRuntime
 
 struct StatusCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -13,13 +13,12 @@ struct StatusCommand: AsyncParsableCommand {
 
     func run() async throws {
         try await withExitStatus(json: global.json) {
-            let store = try SQLiteCheckpointStore(path: global.db)
-            let counts = try await store.runCounts(matching: RunFilter())
+            let counts = try await withExistingStore(global.database) { try await $0.runCounts(matching: RunFilter()) }
             if global.json {
                 print(JSONValue.object(Dictionary(uniqueKeysWithValues: RunStatus.allCases.map { ($0.rawValue, JSONValue.int(counts[$0] ?? 0)) })).prettyString())
             } else {
                 let total = counts.values.reduce(0, +)
-                print("\(total) runs in \(global.db): " + RunStatus.allCases.compactMap { status in
+                print("\(total) runs in \(global.database): " + RunStatus.allCases.compactMap { status in
                     counts[status].map { "\($0) \(status.rawValue)" }
                 }.joined(separator: ", "))
             }
@@ -55,13 +54,12 @@ struct ListCommand: AsyncParsableCommand {
                 }
                 filter.status = value
             }
-            let store = try SQLiteCheckpointStore(path: global.db)
-            let runs = try await store.runs(matching: filter)
+            let runs = try await withExistingStore(global.database) { try await $0.runs(matching: filter) }
             if global.json {
                 print(JSONValue.array(runs.map { RunView(run: $0, steps: [], attempts: nil).value }).prettyString())
                 return .done
             }
-            if runs.isEmpty { print("no runs\(status.map { " with status \($0)" } ?? "") in \(global.db)") }
+            if runs.isEmpty { print("no runs\(status.map { " with status \($0)" } ?? "") in \(global.database)") }
             for run in runs {
                 let error = run.lastError.map { "  \($0)" } ?? ""
                 print("\(run.id)  \(run.status.rawValue.padding(toLength: 11, withPad: " ", startingAt: 0)) \(run.workflow)  \(run.key)\(error)")
@@ -84,15 +82,14 @@ struct ShowCommand: AsyncParsableCommand {
 
     func run() async throws {
         try await withExitStatus(json: global.json) {
-            let store = try SQLiteCheckpointStore(path: global.db)
-            let byID = try await store.run(id: runID)
-            var found = byID
-            if found == nil { found = try await store.run(key: runID) }
-            guard let run = found else {
-                throw CLIError.badInput("no run \(runID) in \(global.db) (onboard list shows the runs)")
+            let (run, steps, attempts) = try await withExistingStore(global.database) { store in
+                var found = try await store.run(id: runID)
+                if found == nil { found = try await store.run(key: runID) }
+                guard let run = found else {
+                    throw CLIError.badInput("no run \(runID) in \(global.database) (onboard list shows the runs)")
+                }
+                return (run, try await store.steps(runID: run.id), try await store.attempts(runID: run.id, stepID: nil))
             }
-            let steps = try await store.steps(runID: run.id)
-            let attempts = try await store.attempts(runID: run.id, stepID: nil)
             if global.json {
                 print(RunView(run: run, steps: steps, attempts: attempts).json())
                 return .done

@@ -1,7 +1,7 @@
 import ArgumentParser
 import Foundation
 import OnboardCore
-import OnboardSQLite
+import OnboardRuntime
 
 struct ResolveCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -43,55 +43,74 @@ struct ResolveCommand: AsyncParsableCommand {
     func run() async throws {
         global.bootstrapLogging()
         try await withExitStatus(json: global.json) {
-            let store = try SQLiteCheckpointStore(path: global.db)
-            guard let run = try await store.run(id: runID) else {
-                throw CLIError.badInput("no run \(runID) in \(global.db)")
+            try await withExistingStore(global.database) { try await resolve($0) }
+        }
+    }
+
+    /// Records what the person said under the run's own lease, like any execution, so it can never race one.
+    private func resolve(_ store: any CheckpointStore) async throws -> ExitStatus {
+        guard let run = try await store.run(id: runID) else {
+            throw CLIError.badInput("no run \(runID) in \(global.database) (onboard list shows the runs)")
+        }
+        let definition = try loadWorkflow(
+            workflowOption.workflow ?? run.workflowPath.flatMap { FileManager.default.fileExists(atPath: $0) ? $0 : nil }
+                ?? run.workflow)
+        guard let stepDefinition = definition.step(step),
+            let record = try await store.steps(runID: runID).first(where: { $0.stepID == step })
+        else {
+            throw CLIError.badInput("run \(runID) has no step '\(step)'")
+        }
+        guard record.status != .done else { throw CLIError.badInput("step '\(step)' is already done") }
+        var outputs: [String: JSONValue] = [:]
+        if happened {
+            for pair in values {
+                let parts = pair.split(separator: "=", maxSplits: 1).map(String.init)
+                guard parts.count == 2 else { throw CLIError.badInput("--set \(pair): write NAME=VALUE") }
+                outputs[parts[0]] = .string(parts[1])
             }
-            let definition = try loadWorkflow(workflowOption.workflow ?? run.workflow)
-            guard let stepDefinition = definition.step(step),
-                let record = try await store.steps(runID: runID).first(where: { $0.stepID == step })
-            else {
-                throw CLIError.badInput("run \(runID) has no step '\(step)'")
+            let missing = stepDefinition.outputNames.filter { outputs[$0] == nil }
+            guard missing.isEmpty else {
+                throw CLIError.badInput(
+                    "step '\(step)' keeps \(stepDefinition.outputNames.joined(separator: ", ")); give "
+                        + missing.map { "--set \($0)=..." }.joined(separator: " "))
             }
-            guard record.status != .done else { throw CLIError.badInput("step '\(step)' is already done") }
-            let now = Date()
+        }
+        let acquisition = try await store.acquireLease(
+            runID: runID, owner: LeaseOwner.make().rawValue, duration: .seconds(30), replacing: nil)
+        guard case .acquired(let lease) = acquisition else {
+            if case .held(let holder, let expiresAt) = acquisition {
+                throw RunnerError.busy(runID: runID, holder: holder, expiresAt: expiresAt)
+            }
+            return .failed
+        }
+        do {
             if happened {
-                var outputs: [String: JSONValue] = [:]
-                for pair in values {
-                    let parts = pair.split(separator: "=", maxSplits: 1).map(String.init)
-                    guard parts.count == 2 else { throw CLIError.badInput("--set \(pair): write NAME=VALUE") }
-                    outputs[parts[0]] = .string(parts[1])
-                }
-                let missing = stepDefinition.outputNames.filter { outputs[$0] == nil }
-                guard missing.isEmpty else {
-                    throw CLIError.badInput(
-                        "step '\(step)' keeps \(stepDefinition.outputNames.joined(separator: ", ")); give "
-                            + missing.map { "--set \($0)=..." }.joined(separator: " "))
-                }
                 let claims = stepDefinition.claims.compactMap { name in
                     outputs[name]?.stringValue.map { Claim(scope: name, value: $0) }
                 }
                 try await store.completeStep(
-                    runID: runID, stepID: step, outputs: outputs, inputDigest: nil, claims: claims, attemptID: nil,
-                    at: now)
+                    lease, stepID: step, outputs: outputs, inputDigest: nil, claims: claims, attempt: nil)
             } else {
                 for attempt in try await store.attempts(runID: runID, stepID: step)
                 where attempt.purpose == .send && attempt.mayHaveTakenEffect {
                     try await store.finishAttempt(
                         id: attempt.id!, outcome: .resolvedNotHappened, statusCode: attempt.statusCode,
-                        error: "resolved by a person: did not happen", at: now)
+                        error: "resolved by a person: did not happen", at: SystemClock().now(), lease: lease)
                 }
-                try await store.setStepState(
-                    runID: runID, stepID: step, status: .pending, lastError: nil, nextRetryAt: nil, at: now)
+                try await store.setStepState(lease, stepID: step, status: .pending, lastError: nil, nextRetryAt: nil)
             }
-            try await store.setRunStatus(
-                runID: runID, status: .pending, lastError: "resolved; `onboard resume \(runID)` continues", at: now)
-            if global.json {
-                print(JSONValue.object(["run": .string(runID), "step": .string(step), "resolved": .string(happened ? "happened" : "not_happened")]).prettyString())
-            } else {
-                print("step \(step) of run \(runID) resolved as \(happened ? "happened" : "not happened"); continue with: onboard resume \(runID)")
-            }
-            return .done
+        } catch {
+            try? await store.finishRun(lease, status: run.status == .running ? .interrupted : run.status, lastError: run.lastError)
+            throw error
         }
+        let dbFlag = HintContext(database: global.database).dbFlag
+        try await store.finishRun(
+            lease, status: .pending, lastError: "resolved; `onboard resume \(runID)\(dbFlag)` continues")
+        if global.json {
+            print(JSONValue.object(["run": .string(runID), "step": .string(step), "resolved": .string(happened ? "happened" : "not_happened")]).prettyString())
+        } else {
+            print("step \(step) of run \(runID) resolved as \(happened ? "happened" : "not happened"); continue with: onboard resume \(runID)\(dbFlag)")
+        }
+        return .done
     }
 }

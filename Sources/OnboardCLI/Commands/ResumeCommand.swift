@@ -1,7 +1,7 @@
 import ArgumentParser
 import Foundation
 import OnboardCore
-import OnboardSQLite
+import OnboardRuntime
 
 struct ResumeCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -70,44 +70,59 @@ struct RetryCommand: AsyncParsableCommand {
     }
 }
 
-/// Loads a run, its workflow and inputs, optionally resets steps, and executes it.
+/// Loads a run, its workflow and inputs, and executes it (from `resetFrom` on, when given) against the API it was
+/// started with.
 func resumeRun(
     runID: String, global: GlobalOptions, api: APIOptions, workflow: String?, input: String?, acceptChanges: Bool,
     resetFrom: String?
 ) async throws -> ExitStatus {
     let environment = ProcessInfo.processInfo.environment
-    let store = try SQLiteCheckpointStore(path: global.db)
-    guard let run = try await store.run(id: runID) else {
-        throw CLIError.badInput("no run \(runID) in \(global.db) (onboard list shows the runs)")
+    let database = global.database
+    return try await withExistingStore(database) { store in
+        try await resume(
+            runID: runID, store: store, database: database, global: global, api: api, workflow: workflow,
+            input: input, acceptChanges: acceptChanges, resetFrom: resetFrom, environment: environment)
     }
-    let definition = try loadWorkflow(workflow ?? run.workflow)
+}
+
+private func resume(
+    runID: String, store: any CheckpointStore, database: StoreLocation, global: GlobalOptions, api: APIOptions,
+    workflow: String?, input: String?, acceptChanges: Bool, resetFrom: String?, environment: [String: String]
+) async throws -> ExitStatus {
+    var found = try await store.run(id: runID)
+    if found == nil { found = try await store.run(key: runID) }
+    guard let run = found else {
+        throw CLIError.badInput("no run \(runID) in \(database) (onboard list shows the runs)")
+    }
+    let loaded = try locateWorkflow(workflow ?? run.workflowPath.flatMap { FileManager.default.fileExists(atPath: $0) ? $0 : nil } ?? run.workflow)
+    let definition = loaded.definition
+    if let resetFrom, !definition.steps.contains(where: { $0.id == resetFrom }) {
+        let ids = definition.steps.map(\.id)
+        throw CLIError.badInput("run \(run.id) has no step '\(resetFrom)'; its steps: \(ids.joined(separator: ", "))")
+    }
     let inputs: RunInputs
-    if let path = input ?? run.inputPath, FileManager.default.fileExists(atPath: path) {
+    if let path = input ?? run.inputPath, FileManager.default.fileExists(atPath: path), run.kind == .single {
         let file = try InputFile.load(path: path, definition: definition, environment: environment)
         inputs = file.inputs
     } else {
         inputs = RunInputs(raw: run.inputs)
         if run.inputs.canonicalString().contains("<redacted>") {
             throw CLIError.badInput(
-                "run \(runID) needs its input file for a secret written in it (\(run.inputPath ?? "unknown path") is gone); "
+                "run \(run.id) needs its input file for a secret written in it (\(run.inputPath ?? "unknown path") is gone); "
                     + "pass --input FILE")
         }
     }
+    var parentOutputs: [String: [String: JSONValue]] = [:]
+    if let parentID = run.parentID {
+        for step in try await store.steps(runID: parentID) where step.status == .done { parentOutputs[step.stepID] = step.outputs }
+    }
     let credentials = try credentialsFromEnvironment(environment)
-    return try await Session.with(
-        db: global.db, definition: definition, baseURL: api.baseURL, rate: try api.rateSpec(), settleWindow: api.settleWindow,
-        credentials: credentials, environment: environment, json: global.json, store: store
-    ) { session in
-        if let resetFrom {
-            let ids = session.runner.steps(for: run.kind).map(\.id)
-            guard let index = ids.firstIndex(of: resetFrom) else {
-                throw CLIError.badInput("run \(runID) has no step '\(resetFrom)'; its steps: \(ids.joined(separator: ", "))")
-            }
-            try await store.resetSteps(runID: run.id, stepIDs: Array(ids[index...]), at: Date())
-        }
-        let prepared = try await session.runner.prepare(
-            key: run.key, kind: run.kind, inputs: inputs, inputPath: run.inputPath, parentID: run.parentID,
-            batchID: run.batchID, acceptChanges: acceptChanges)
-        return try await session.execute(prepared, inputs: inputs)
+    let configuration = try api.engineConfiguration(
+        database: database, baseURL: api.baseURL(stored: run.baseURL, environment: environment),
+        credentials: credentials, environment: environment)
+    return try await Session.with(configuration, definition: definition, json: global.json, store: store) { session in
+        try await session.execute(
+            run, inputs: inputs, parentOutputs: parentOutputs,
+            options: .init(acceptChanges: acceptChanges, resetFrom: resetFrom))
     }
 }

@@ -31,18 +31,18 @@ struct RunCommand: AsyncParsableCommand {
         global.bootstrapLogging()
         try await withExitStatus(json: global.json) {
             let environment = ProcessInfo.processInfo.environment
-            let definition = try loadWorkflow(
+            let workflow = try locateWorkflow(
                 workflowOption.workflow ?? InputFile.workflowName(at: input) ?? "quickstart")
-            let file = try InputFile.load(path: input, definition: definition, environment: environment)
+            let file = try InputFile.load(path: input, definition: workflow.definition, environment: environment)
             let credentials = try credentialsFromEnvironment(environment)
-            return try await Session.with(
-                db: global.db, definition: definition, baseURL: api.baseURL, rate: try api.rateSpec(), settleWindow: api.settleWindow,
-                credentials: credentials, environment: environment, json: global.json
-            ) { session in
+            let configuration = try api.engineConfiguration(
+                database: global.database, baseURL: api.baseURL(environment: environment), credentials: credentials,
+                environment: environment)
+            return try await Session.with(configuration, definition: workflow.definition, json: global.json) { session in
                 let run = try await session.runner.prepare(
                     key: file.key, kind: .single, inputs: file.inputs, inputPath: absolute(input),
-                    acceptChanges: acceptChanges)
-                return try await session.execute(run, inputs: file.inputs)
+                    workflowPath: workflow.path)
+                return try await session.execute(run, inputs: file.inputs, options: .init(acceptChanges: acceptChanges))
             }
         }
     }

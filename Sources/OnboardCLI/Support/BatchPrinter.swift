@@ -20,9 +20,12 @@ struct BatchPrinter: Sendable {
         guard !json else { return }
         switch event {
         case .itemFinished(let key, let runID, let outcome, let message):
-            emit("\(outcome.rawValue): \(key) (run \(runID))" + (message.map { ": \($0)" } ?? ""))
+            emit("\(outcome.rawValue): \(TerminalText.escape(key)) (run \(runID))" + (message.map { ": \(TerminalText.escape($0))" } ?? ""))
         case .stoppedLaunching(let reason):
             emit("stopped starting new items: \(reason)")
+        case .changesAccepted(let key, let runID, let lines):
+            emit("accepted changes for \(TerminalText.escape(key)) (run \(runID)):")
+            for text in lines { emit("    " + TerminalText.escape(text.trimmingCharacters(in: .whitespaces))) }
         }
     }
 

@@ -9,6 +9,8 @@ enum ExitStatus: Int32 {
     case failed = 1
     case badInput = 2
     case inDoubt = 3
+    /// Another live execution holds the run's lease.
+    case busy = 4
     case interrupted = 130
 
     init(_ status: RunStatus) {
@@ -38,8 +40,14 @@ extension CLIError {
         case let error as CLIError: self = error
         case let error as DiagnosticList: self = .badInput(error.description)
         case let error as ChangedPinsError: self = .badInput(error.description)
-        case let error as RunnerError: self = CLIError(message: error.description, status: .failed)
+        case let error as RunnerError:
+            switch error {
+            case .busy: self = CLIError(message: error.description, status: .busy)
+            case .targetMismatch, .keyInUse: self = .badInput(error.description)
+            case .leaseLost, .definitionMismatch: self = CLIError(message: error.description, status: .failed)
+            }
         case let error as BaseURLError: self = .badInput(error.description)
+        case let error as StoreError: self = CLIError(message: error.message, status: .failed)
         default: self = CLIError(message: "\(error)", status: .failed)
         }
     }

@@ -2,17 +2,26 @@ import ArgumentParser
 import Foundation
 import Logging
 import OnboardCore
+import OnboardRuntime
+import TelegentClient
 
 /// Flags every command takes.
 struct GlobalOptions: ParsableArguments {
-    @Option(name: .long, help: "The checkpoint database (created mode 0600).")
-    var db: String = "onboard.sqlite"
+    @Option(
+        name: .long,
+        help: ArgumentHelp(
+            "The checkpoint database: a file (SQLite, created mode 0600) or a postgres:// URL. Default: $ONBOARD_DB, else onboard.sqlite.",
+            valueName: "path|url"))
+    var db: String?
 
     @Flag(name: .long, help: "Print one JSON document for scripts instead of text.")
     var json = false
 
     @Flag(name: .shortAndLong, help: "More log detail on stderr (-v: info, -vv: debug). Never shows a secret.")
     var verbose: Int
+
+    /// `--db`, else `ONBOARD_DB`, else the default file.
+    var database: StoreLocation { StoreLocation(db) }
 
     func bootstrapLogging() {
         let level: Logger.Level = verbose >= 2 ? .debug : verbose == 1 ? .info : .warning
@@ -26,16 +35,38 @@ struct GlobalOptions: ParsableArguments {
 
 /// Flags of commands that call the API.
 struct APIOptions: ParsableArguments {
-    @Option(name: .long, help: "The API as scheme://host[:port]; the workflow's paths carry /v1.0. http:// only to loopback.")
-    var baseURL: String = "https://api.telegent.com"
+    @Option(
+        name: .long,
+        help: ArgumentHelp(
+            "The API as scheme://host[:port] (http:// only to loopback). Default: the run's own target when resuming, else $ONBOARD_BASE_URL, else https://api.telegent.com.",
+            valueName: "url"))
+    var baseURL: String?
 
     @Option(name: .long, help: "Requests per minute for this process, token calls included: 50 or 50/min (the standard tier).")
     var rate: String = "50/min"
 
     @Option(
         name: .long,
-        help: "Seconds the API may still take to apply a request whose answer was lost; a lookup finding nothing is trusted only after that.")
+        help: ArgumentHelp(
+            "Seconds to wait for an answer (connecting included) before a request counts as unanswered.",
+            valueName: "seconds"))
+    var requestTimeout: Double = 30
+
+    @Option(
+        name: .long,
+        help: ArgumentHelp(
+            "Seconds the API may still take to apply a request after onboard stopped waiting for it; a lookup finding nothing is trusted only that long after the request could last have been in flight (its end, or its start plus --request-timeout).",
+            valueName: "seconds"))
     var settleWindow: Double = 30
+
+    /// For the tests of lease takeover: how long a lease lasts without renewal.
+    @Option(name: .long, help: .hidden)
+    var leaseSeconds: Double = 30
+
+    /// The base URL to use: `--base-url`, else `stored` (the run's own), else `ONBOARD_BASE_URL`, else the real API.
+    func baseURL(stored: String? = nil, environment: [String: String]) -> String {
+        baseURL ?? stored ?? environment["ONBOARD_BASE_URL"].flatMap { $0.isEmpty ? nil : $0 } ?? "https://api.telegent.com"
+    }
 
     func rateSpec() throws -> RateSpec {
         guard let spec = RateSpec(parsing: rate) else {
@@ -43,6 +74,28 @@ struct APIOptions: ParsableArguments {
         }
         return spec
     }
+
+    /// The engine's settings from these flags; every number is checked to be finite and in range first.
+    func engineConfiguration(
+        database: StoreLocation, baseURL: String, credentials: (key: String, secret: String),
+        environment: [String: String]
+    ) throws -> Engine.Configuration {
+        let requestTimeout = try seconds(requestTimeout, "--request-timeout", minimum: 0.1, maximum: 3_600)
+        let settleWindow = try seconds(settleWindow, "--settle-window", minimum: 0, maximum: 86_400)
+        let lease = try seconds(leaseSeconds, "--lease-seconds", minimum: 1, maximum: 3_600)
+        return Engine.Configuration(
+            database: database, baseURL: baseURL,
+            credentials: .init(accountKey: credentials.key, accountSecret: credentials.secret), rate: try rateSpec(),
+            requestTimeout: requestTimeout, settleWindow: settleWindow, leaseDuration: lease, environment: environment)
+    }
+}
+
+/// `value` seconds as a duration, or bad input naming the flag when it is not a finite number in range.
+func seconds(_ value: Double, _ flag: String, minimum: Double, maximum: Double) throws -> Duration {
+    guard value.isFinite, value >= minimum, value <= maximum else {
+        throw CLIError.badInput("\(flag) \(value): give a number of seconds from \(minimum.formatted()) to \(maximum.formatted())")
+    }
+    return .seconds(clamping: value, maximum: maximum)
 }
 
 /// Which workflow to use.
@@ -66,12 +119,22 @@ func credentialsFromEnvironment(_ environment: [String: String]) throws -> (key:
     return (key, secret)
 }
 
+/// A workflow and the file it came from.
+struct LoadedWorkflow {
+    var definition: WorkflowDefinition
+    var path: String
+}
+
 /// Loads a workflow by name or path; throws `DiagnosticList` or a `CLIError` naming what was looked for.
 func loadWorkflow(_ nameOrPath: String) throws -> WorkflowDefinition {
+    try locateWorkflow(nameOrPath).definition
+}
+
+func locateWorkflow(_ nameOrPath: String) throws -> LoadedWorkflow {
     guard let path = Locator.workflow(nameOrPath) else {
         throw CLIError.badInput(
             "workflow '\(nameOrPath)' not found (looked for workflows/\(nameOrPath).yaml here and beside the onboard "
                 + "binary); pass --workflow PATH")
     }
-    return try WorkflowLoader.load(path: path)
+    return LoadedWorkflow(definition: try WorkflowLoader.load(path: path), path: absolute(path))
 }

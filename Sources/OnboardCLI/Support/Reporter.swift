@@ -1,5 +1,7 @@
 import Foundation
 import OnboardCore
+import OnboardRuntime
+import TelegentClient
 
 /// What a person (or a script, with --json) reads on stdout. Logs go to stderr; this is output.
 struct Reporter: Sendable {
@@ -10,7 +12,10 @@ struct Reporter: Sendable {
         guard !json else { return }
         switch event {
         case .runStarted(let runID, let key):
-            line("run \(runID) (\(key))")
+            line("run \(runID) (\(TerminalText.escape(key)))")
+        case .changesAccepted(_, let lines):
+            line("  accepted changes (--accept-changes):")
+            for text in lines { line("    " + TerminalText.escape(text.trimmingCharacters(in: .whitespaces))) }
         case .stepSkipped(_, let step):
             line("  - \(pad(step)) skipped (condition false)")
         case .stepStarted:
@@ -33,25 +38,37 @@ struct Reporter: Sendable {
         }
     }
 
+    /// The first lines of a run: where it goes and where it is checkpointed.
+    func header(run: RunRecord, target: String, database: StoreLocation) {
+        guard !json else { return }
+        line("target \(target), database \(database)")
+    }
+
     /// The final report of a run: its status and every ID, as text or JSON.
-    func summary(runID: String, store: any CheckpointStore, elapsed: Duration, requests: Int) async throws {
+    func summary(
+        runID: String, store: any CheckpointStore, elapsed: Duration, requests: TelegentHTTPTransport.Statistics,
+        hint: HintContext
+    ) async throws {
         guard let run = try await store.run(id: runID) else { return }
         let steps = try await store.steps(runID: runID)
+        let sent = requests.requests - requests.tokenRequests
         if json {
             print(RunView(run: run, steps: steps, attempts: nil).json(extra: [
-                "elapsed_seconds": .double((elapsed.seconds * 1000).rounded() / 1000), "requests": .int(requests),
+                "elapsed_seconds": .double((elapsed.seconds * 1000).rounded() / 1000), "requests": .int(sent),
+                "token_requests": .int(requests.tokenRequests),
             ]))
             return
         }
-        line("\(run.status.rawValue) in \(format(elapsed)), \(requests) requests")
+        line("\(run.status.rawValue) in \(format(elapsed)), \(sent) requests (+\(requests.tokenRequests) token)")
+        let db = hint.dbFlag
         switch run.status {
         case .done: break
         case .failed:
-            line("fix the cause, then: onboard resume \(run.id)    (details: onboard show \(run.id))")
+            line("fix the cause, then: onboard resume \(run.id)\(db)    (details: onboard show \(run.id)\(db))")
         case .inDoubt:
-            line("a step may or may not have happened; see: onboard show \(run.id)")
+            line("a step may or may not have happened; see: onboard show \(run.id)\(db)")
         case .interrupted:
-            line("stopped cleanly; continue with: onboard resume \(run.id)")
+            line("stopped cleanly; continue with: onboard resume \(run.id)\(db)")
         default: break
         }
     }

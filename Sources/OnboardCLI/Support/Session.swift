@@ -1,69 +1,76 @@
 import Foundation
 import Logging
 import OnboardCore
-import OnboardSQLite
+import OnboardRuntime
 import TelegentClient
 
-/// What a command that executes runs holds: the store, the transport, the runner, the output.
+/// What a command that executes runs holds: the engine (store, transport, runner) and the output.
 struct Session {
-    let store: SQLiteCheckpointStore
-    let definition: WorkflowDefinition
-    let transport: TelegentHTTPTransport
-    let runner: Runner
-    let shutdown: ShutdownSignal
+    let engine: Engine
     let reporter: Reporter
+    let database: StoreLocation
 
-    /// Opens a session, runs `body`, and shuts the HTTP client down whatever happens.
+    var store: any CheckpointStore { engine.store }
+    var definition: WorkflowDefinition { engine.runner.definition }
+    var transport: TelegentHTTPTransport { engine.transport }
+    var runner: Runner { engine.runner }
+    var shutdown: ShutdownSignal { engine.shutdown }
+
+    /// Opens the store, then the HTTP client; runs `body`; closes both whatever happens.
     static func with(
-        db: String, definition: WorkflowDefinition, baseURL: String, rate: RateSpec, settleWindow: Double = 30,
-        credentials: (key: String, secret: String), environment: [String: String], json: Bool,
-        store: SQLiteCheckpointStore? = nil, _ body: (Session) async throws -> ExitStatus
+        _ configuration: Engine.Configuration, definition: WorkflowDefinition, json: Bool,
+        store: (any CheckpointStore)? = nil, _ body: (Session) async throws -> ExitStatus
     ) async throws -> ExitStatus {
-        guard settleWindow >= 0 else { throw CLIError.badInput("--settle-window must not be negative") }
-        let session = try open(
-            db: db, definition: definition, baseURL: baseURL, rate: rate, settleWindow: settleWindow,
-            credentials: credentials, environment: environment, json: json, store: store)
-        let status: ExitStatus
-        do {
-            status = try await body(session)
-        } catch {
-            try? await session.transport.shutdown()
-            throw error
-        }
-        try await session.transport.shutdown()
-        return status
-    }
-
-    private static func open(
-        db: String, definition: WorkflowDefinition, baseURL: String, rate: RateSpec, settleWindow: Double,
-        credentials: (key: String, secret: String), environment: [String: String], json: Bool,
-        store existing: SQLiteCheckpointStore?
-    ) throws -> Session {
-        let transport = try TelegentHTTPTransport(
-            baseURL: baseURL, auth: definition.auth,
-            credentials: .init(accountKey: credentials.key, accountSecret: credentials.secret),
-            limiter: rate.makeLimiter())
-        let store = try existing ?? SQLiteCheckpointStore(path: db)
-        let shutdown = ShutdownSignal()
         let reporter = Reporter(json: json)
-        let runner = Runner(
-            definition: definition, store: store, transport: transport,
-            configuration: .init(environment: environment, settleWindow: .milliseconds(Int64(settleWindow * 1000))),
-            shutdown: shutdown,
-            logger: Logger(label: "onboard.runner"), events: reporter.handle)
-        return Session(
-            store: store, definition: definition, transport: transport, runner: runner, shutdown: shutdown,
-            reporter: reporter)
+        return try await Engine.with(
+            configuration, definition: definition, store: store, logger: Logger(label: "onboard.runner"),
+            events: reporter.handle
+        ) { engine in
+            try await body(Session(engine: engine, reporter: reporter, database: configuration.database))
+        }
     }
 
     /// Executes `run` with Ctrl-C handled, prints the result, and returns the exit status.
-    func execute(_ run: RunRecord, inputs: RunInputs) async throws -> ExitStatus {
+    func execute(
+        _ run: RunRecord, inputs: RunInputs, parentOutputs: [String: [String: JSONValue]] = [:],
+        options: Runner.ExecuteOptions = .init()
+    ) async throws -> ExitStatus {
         let trap = SignalTrap(shutdown: shutdown, reporter: reporter)
         defer { trap.cancel() }
+        reporter.header(run: run, target: transport.baseURL, database: database)
         let started = ContinuousClock.now
-        let status = try await runner.execute(run, inputs: inputs)
+        let outcome = try await runner.execute(run, inputs: inputs, parentOutputs: parentOutputs, options: options)
         let elapsed = ContinuousClock.now - started
-        try await reporter.summary(runID: run.id, store: store, elapsed: elapsed, requests: transport.statistics.requests)
-        return ExitStatus(status)
+        try await reporter.summary(
+            runID: run.id, store: store, elapsed: elapsed, requests: transport.statistics, hint: HintContext(database: database))
+        return ExitStatus(outcome.status)
+    }
+}
+
+/// What a printed command needs to work when pasted: the flags that are not defaults.
+struct HintContext {
+    var database: StoreLocation
+
+    /// ` --db PATH` when the database is not the default one.
+    var dbFlag: String { database.isDefault ? "" : " --db \(shellQuoted(database.description))" }
+}
+
+/// `text` quoted for a POSIX shell when it needs it.
+func shellQuoted(_ text: String) -> String {
+    let safe = text.allSatisfy { $0.isASCII && ($0.isLetter || $0.isNumber || "-_./:@%+=,".contains($0)) }
+    return safe && !text.isEmpty ? text : "'" + text.replacingOccurrences(of: "'", with: "'\\''") + "'"
+}
+
+/// Opens the database at `location` (never creating it: a missing file is a clear error), runs `body`, and
+/// closes the store on every path.
+func withExistingStore<T>(_ location: StoreLocation, _ body: (any CheckpointStore) async throws -> T) async throws -> T {
+    let store = try await location.open(create: false)
+    do {
+        let result = try await body(store)
+        try await store.close()
+        return result
+    } catch {
+        try? await store.close()
+        throw error
     }
 }

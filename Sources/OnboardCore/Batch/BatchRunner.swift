@@ -12,6 +12,8 @@ public enum ItemOutcome: String, Sendable, Codable, CaseIterable {
     case drift
     /// Its account did not finish, so it did not start.
     case blocked
+    /// Another execution (another process, or another task) holds its lease: it is being run elsewhere.
+    case busy
     case interrupted
 }
 
@@ -44,6 +46,8 @@ public final class BatchProgress: Sendable {
 /// One line of a batch's progress events (failures, drift), for the CLI to print.
 public enum BatchEvent: Sendable {
     case itemFinished(key: String, runID: String, outcome: ItemOutcome, message: String?)
+    /// `--accept-changes` applied new inputs to an item: what changed and what stays as it is on the API.
+    case changesAccepted(key: String, runID: String, lines: [String])
     case stoppedLaunching(reason: String)
 }
 
@@ -139,34 +143,46 @@ public final class BatchRunner: Sendable {
                 return (runID, .blocked, "account \(item.accountKey) did not finish: \(message)")
             }
         }
-        let result: (ItemOutcome, String?)
+        var result: (ItemOutcome, String?)
+        var outputs: [String: [String: JSONValue]]?
         do {
             let run = try await runner.prepare(
                 key: item.key, kind: item.kind, inputs: item.inputs, inputPath: manifest.file, parentID: parentID,
-                batchID: batchID, acceptChanges: options.acceptChanges)
-            if run.status == .done {
+                batchID: batchID)
+            if run.status == .done && runner.pinsMatch(run, inputs: item.inputs) {
                 result = (.skipped, nil)
             } else {
-                let status = try await runner.execute(run, inputs: item.inputs, parentOutputs: parentOutputs)
-                let latest = try await runner.store.run(id: run.id)
-                switch status {
+                let outcome = try await runner.execute(
+                    run, inputs: item.inputs, parentOutputs: parentOutputs,
+                    options: .init(acceptChanges: options.acceptChanges))
+                outputs = outcome.outputs
+                switch outcome.status {
                 case .done: result = (.done, nil)
-                case .inDoubt: result = (.inDoubt, latest?.lastError)
-                case .interrupted: result = (.interrupted, latest?.lastError)
-                default: result = (.failed, latest?.lastError)
+                case .inDoubt: result = (.inDoubt, outcome.lastError)
+                case .interrupted: result = (.interrupted, outcome.lastError)
+                default: result = (.failed, outcome.lastError)
+                }
+                if !outcome.acceptedChanges.isEmpty {
+                    events(.changesAccepted(key: item.key, runID: run.id, lines: outcome.acceptedChanges))
                 }
             }
         } catch let error as ChangedPinsError {
             result = (.drift, error.lines.joined(separator: "; "))
+        } catch let error as RunnerError {
+            if case .busy = error { result = (.busy, error.description) } else { result = (.failed, error.description) }
         } catch {
             result = (.failed, "\(error)")
         }
         if item.kind == .account {
             if result.0 == .done || result.0 == .skipped {
-                let steps = (try? await runner.store.steps(runID: runID)) ?? []
-                var outputs: [String: [String: JSONValue]] = [:]
-                for step in steps where step.status == .done { outputs[step.stepID] = step.outputs }
-                await gates.open(item.accountKey, .ready(runID, outputs))
+                if outputs == nil {
+                    var stored: [String: [String: JSONValue]] = [:]
+                    for step in (try? await runner.store.steps(runID: runID)) ?? [] where step.status == .done {
+                        stored[step.stepID] = step.outputs
+                    }
+                    outputs = stored
+                }
+                await gates.open(item.accountKey, .ready(runID, outputs ?? [:]))
             } else {
                 await gates.open(item.accountKey, .failed(result.1 ?? result.0.rawValue))
             }

@@ -82,7 +82,7 @@ public struct Rule: Sendable {
 }
 
 /// What running a step does to the world.
-public enum StepEffect: String, Sendable, CaseIterable {
+public enum StepEffect: String, Sendable, Codable, CaseIterable {
     /// Reads only: safe to send again.
     case read
     /// Creates something (account, route, subscriber, message): never sent again blindly.

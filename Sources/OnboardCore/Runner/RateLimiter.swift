@@ -52,7 +52,7 @@ public actor RateLimiter {
 
     /// Stops every request until `seconds` from now (a 429's `Retry-After`).
     public func pause(for seconds: Double) {
-        let until = clock.now.advanced(by: .milliseconds(Int64(max(seconds, 0) * 1000)))
+        let until = clock.now.advanced(by: .seconds(clamping: seconds, maximum: RetryAfter.maximum))
         if pausedUntil.map({ until > $0 }) ?? true { pausedUntil = until }
         // Requests already given a later slot will really leave after the pause: record that, so the window
         // arithmetic stays true.
@@ -86,7 +86,8 @@ public actor RateLimiter {
     }
 }
 
-/// A rate as users write it: `50`, `50/min`, `50/m`, `2/s`, or `off`.
+/// A rate as users write it: `50`, `50/min`, `50/m`, `2/s`, `100/h`. There is no `off`: every request onboard sends
+/// to an API goes through a limiter (an enterprise tier sets its own number); only the simulator's limit can be off.
 public struct RateSpec: Sendable, Hashable, CustomStringConvertible {
     public var requests: Int
     public var per: Duration
@@ -99,7 +100,7 @@ public struct RateSpec: Sendable, Hashable, CustomStringConvertible {
     /// Parses `50`, `50/min`, `50/minute`, `50/m`, `5/s`, `5/sec`; nil for anything else.
     public init?(parsing text: String) {
         let parts = text.lowercased().replacingOccurrences(of: " ", with: "").split(separator: "/")
-        guard let first = parts.first, let count = Int(first), count > 0, parts.count <= 2 else { return nil }
+        guard let first = parts.first, let count = Int(first), count > 0, count <= 1_000_000, parts.count <= 2 else { return nil }
         self.requests = count
         switch parts.count == 2 ? String(parts[1]) : "min" {
         case "min", "m", "minute": self.per = .seconds(60)

@@ -1,9 +1,10 @@
 import Foundation
-import Synchronization
 
 /// What a run reports as it goes, for progress output. Never carries a secret.
 public enum RunEvent: Sendable {
     case runStarted(runID: String, key: String)
+    /// `--accept-changes` took new inputs or a new definition: what changed and what stays as it is on the API.
+    case changesAccepted(runID: String, lines: [String])
     case stepSkipped(runID: String, step: String)
     case stepStarted(runID: String, step: String, title: String)
     case stepDone(runID: String, step: String, outputs: [String: JSONValue], adopted: Bool)
@@ -19,26 +20,3 @@ public enum RunEvent: Sendable {
 /// Receives run events; must be cheap and thread-safe.
 public typealias RunEventSink = @Sendable (RunEvent) -> Void
 
-/// Set by Ctrl-C / SIGTERM: runners stop starting requests, finish the one in flight, commit, and return
-/// `interrupted`.
-public final class ShutdownSignal: Sendable {
-    private let state = Mutex(false)
-
-    public init() {}
-
-    public func request() { state.withLock { $0 = true } }
-
-    public var isRequested: Bool { state.withLock { $0 } }
-
-    /// Sleeps for `duration`, returning early (false) when shutdown is requested; true when the full time passed.
-    public func sleep(for duration: Duration) async -> Bool {
-        let clock = ContinuousClock()
-        let deadline = clock.now.advanced(by: duration)
-        while clock.now < deadline {
-            if isRequested { return false }
-            let step = min(deadline - clock.now, .milliseconds(100))
-            do { try await clock.sleep(for: step) } catch { return false }
-        }
-        return !isRequested
-    }
-}

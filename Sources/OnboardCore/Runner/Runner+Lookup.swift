@@ -19,9 +19,82 @@ extension Runner {
         return "\(step.id):\(value)"
     }
 
+    /// Looks the step's effect up and, when found, adopts it (settles and commits) while holding the step's key
+    /// exclusively. Returns nil when the lookup proves nothing exists.
+    ///
+    /// An in-doubt step is pinned to what was sent: the lookup uses the inputs each uncertain attempt was sent
+    /// with (they differ from today's only after `--accept-changes`). "Nothing found" proves nothing while an
+    /// unanswered request may still be in the API's hands: the lookup is repeated until the settle window has
+    /// passed for every such request (`SettleWindow`). Once it has, the uncertain attempts are recorded as
+    /// disproved, except a 2xx: the API said it happened, so a lookup that cannot find it stops the run in doubt
+    /// rather than create it again.
+    func lookUpAndAdopt(_ step: StepDefinition, execution: Execution, key: String?) async throws -> StepResult? {
+        events(.lookingUp(runID: execution.run.id, step: step.id))
+        while true {
+            let uncertain = try await store.attempts(runID: execution.run.id, stepID: step.id)
+                .filter { $0.isUncertainCreate }
+            for scope in try await lookupScopes(for: uncertain, execution) {
+                let result = try await lookupLocks.withExclusive(key) { () async throws -> StepResult? in
+                    switch try await self.lookUp(step, scope: scope, execution: execution) {
+                    case .found(let outputs):
+                        return try await self.settle(step, outputs: outputs, execution: execution, attempt: nil, adopted: true)
+                    case .absent:
+                        return nil
+                    case .failed(let message):
+                        return .stopped(.inDoubt, "the lookup that would tell whether '\(step.id)' already happened "
+                            + "failed (\(message)); `onboard resume \(execution.run.id)` tries again")
+                    }
+                }
+                if let result { return result }
+            }
+            let now = configuration.clock.now()
+            let wait = uncertain.map {
+                SettleWindow.remaining(
+                    for: $0, settle: configuration.settleWindow.seconds,
+                    defaultTimeout: configuration.requestTimeout.seconds, now: now)
+            }.max() ?? 0
+            if wait > 0 {
+                events(.waitingForInFlight(runID: execution.run.id, step: step.id, seconds: wait))
+                let pause = Duration.seconds(clamping: wait, maximum: 86_400) + .milliseconds(1)
+                if try await !sleep(for: pause, execution) { return .stopped(.interrupted, "") }
+                continue
+            }
+            if uncertain.contains(where: { $0.outcome == .succeeded }) {
+                return .stopped(.inDoubt, "the API answered an earlier request of '\(step.id)' with success, but the "
+                    + "lookup does not find what it created; check in the Telegent portal, then `onboard resolve "
+                    + "\(execution.run.id) \(step.id) --happened --set NAME=VALUE` or `--not-happened`")
+            }
+            try await store.disprove(attemptIDs: uncertain.compactMap(\.id), lease: execution.lease)
+            return nil
+        }
+    }
+
+    /// The scopes to look up with: one per set of inputs the uncertain attempts were sent with (newest first), or
+    /// the execution's own when there are none.
+    private func lookupScopes(for uncertain: [AttemptRecord], _ execution: Execution) async throws -> [RunScope] {
+        var digests: [String] = []
+        for attempt in uncertain.reversed() {
+            if let digest = attempt.inputsDigest, !digests.contains(digest) { digests.append(digest) }
+        }
+        var scopes: [RunScope] = []
+        for digest in digests {
+            if digest == execution.run.inputsDigest {
+                scopes.append(execution.scope)
+            } else if let inputs = try await store.inputs(runID: execution.run.id, digest: digest) {
+                var scope = execution.scope
+                scope.inputs = (try? RunInputs(raw: inputs).resolved(in: configuration.environment)) ?? inputs
+                scopes.append(scope)
+            }
+        }
+        // No pin recorded (an older release's attempt, or none uncertain): today's inputs.
+        if scopes.isEmpty { scopes.append(execution.scope) }
+        return scopes
+    }
+
     /// Runs a step's `reconcile` lookup: pages through the list, and finds the first item matching every `match`
     /// field whose claimed outputs no other run holds. The caller holds the step's key exclusively.
-    func lookUp(_ step: StepDefinition, run: RunRecord, scope: RunScope) async throws -> LookupResult {
+    func lookUp(_ step: StepDefinition, scope: RunScope, execution: Execution) async throws -> LookupResult {
+        let run = execution.run
         guard let spec = step.reconcile else { return .absent }
         var wanted: [(field: String, value: JSONValue)] = []
         for (field, template) in spec.match {
@@ -43,7 +116,7 @@ extension Runner {
                 if let sizeParam = pages.sizeParam { extra.append(.init(name: sizeParam, value: String(pages.size))) }
             }
             let request = try spec.request.render(in: scope, extraQuery: extra)
-            guard let response = try await sendLookup(request, step: step, run: run, number: &lookups) else {
+            guard let response = try await sendLookup(request, step: step, execution: execution, number: &lookups) else {
                 return .failed("no answer after several tries")
             }
             // A lookup by id that finds nothing says so with a 404: nothing was created.
@@ -102,33 +175,25 @@ extension Runner {
 
     /// Sends one lookup request, retrying what is retryable a few times (a lookup reads only).
     private func sendLookup(
-        _ request: APIRequest, step: StepDefinition, run: RunRecord, number: inout Int
+        _ request: APIRequest, step: StepDefinition, execution: Execution, number: inout Int
     ) async throws -> APIResponse? {
+        var reauthenticated = false
         for attempt in 1...5 {
             number += 1
-            let row = try await store.beginAttempt(
-                AttemptRecord(
-                    runID: run.id, stepID: step.id, purpose: .reconcile,
-                    idempotencyKey: "\(run.id)/\(step.id)/lookup-\(number)", method: request.method,
-                    path: request.path, startedAt: Date()))
-            var retryAfter: Double?
-            do {
-                let response = try await transport.send(request)
-                try await store.finishAttempt(
-                    id: row.id!, outcome: response.isSuccess ? .succeeded : .httpError, statusCode: response.status,
-                    error: response.isSuccess ? nil : response.apiMessage, at: Date())
-                guard case .retryable = OutcomeClass.classify(status: response.status) else { return response }
-                retryAfter = response.retryAfter
-            } catch let error as TransportError {
-                try await store.finishAttempt(id: row.id!, outcome: .noAnswer, statusCode: nil, error: error.message, at: Date())
-            } catch let error as AuthenticationError {
-                try await store.finishAttempt(
-                    id: row.id!, outcome: .httpError, statusCode: error.status, error: error.message, at: Date())
-                retryAfter = error.retryAfter
+            let call = try await self.call(request, purpose: .reconcile, step: step, label: "lookup-\(number)", execution)
+            switch call.outcome {
+            case .retryable:
+                break
+            case .reauthenticate where !reauthenticated:
+                reauthenticated = true
+                continue
+            default:
+                if case .answered(let response) = call.result { return response }
+                return nil
             }
             let delay = configuration.retryPolicy.delay(
-                afterAttempt: attempt, retryAfter: retryAfter, random: Double.random(in: 0...1))
-            if !(await shutdown.sleep(for: delay)) { throw CancellationError() }
+                afterAttempt: attempt, retryAfter: call.retryAfter, random: Double.random(in: 0...1))
+            if try await !sleep(for: delay, execution) { throw CancellationError() }
         }
         return nil
     }

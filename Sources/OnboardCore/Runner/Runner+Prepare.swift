@@ -6,46 +6,73 @@ extension Runner {
         "r" + sha256Hex(Data(key.utf8)).prefix(11)
     }
 
-    /// Finds the run for `key`, or creates it with one pending row per step of `kind`.
+    /// Finds the run for `key`, or creates it with one pending row per step of `kind`, pinned to this runner's
+    /// definition, `inputs` and target.
     ///
-    /// An existing run whose workflow definition or inputs changed is refused with `ChangedPinsError` when any of
-    /// its steps is finished, unless `acceptChanges`; with nothing finished, the new pins are simply taken.
+    /// Changed pins are checked by `execute`, under the run's lease.
+    ///
+    /// - Throws: `RunnerError.keyInUse` when the key belongs to a run of another kind, account or batch.
     public func prepare(
         key: String, kind: RunKind, inputs: RunInputs, inputPath: String?, parentID: String? = nil,
-        batchID: String? = nil, acceptChanges: Bool = false
+        batchID: String? = nil, workflowPath: String? = nil
     ) async throws -> RunRecord {
         let stored = inputs.stored(for: definition)
-        let inputsDigest = sha256Hex(stored.canonicalData())
         let now = Date()
         let candidate = RunRecord(
             id: Self.runID(forKey: key), key: key, kind: kind, parentID: parentID, batchID: batchID,
-            workflow: definition.name, definitionDigest: definition.digest, inputsDigest: inputsDigest,
-            inputs: stored, inputPath: inputPath, createdAt: now, updatedAt: now)
+            workflow: definition.name, definitionDigest: definition.digest,
+            inputsDigest: sha256Hex(stored.canonicalData()), inputs: stored, inputPath: inputPath, createdAt: now,
+            updatedAt: now, baseURL: configuration.target, workflowPath: workflowPath)
         let run = try await store.createRun(candidate, stepIDs: steps(for: kind).map(\.id))
-        if run.definitionDigest == definition.digest && run.inputsDigest == inputsDigest { return run }
-        let changes = try await changes(of: run, newInputs: stored)
-        if !changes.finishedStepsAffected.isEmpty && !acceptChanges {
-            throw ChangedPinsError(runID: run.id, lines: changes.lines)
+        if run.kind != kind || run.parentID != parentID {
+            let detail = run.kind == kind ? "an item of another account" : "a \(run.kind.rawValue) run"
+            throw RunnerError.keyInUse(key: key, runID: run.id, detail: detail)
         }
-        try await store.repin(
-            runID: run.id, definitionDigest: definition.digest, inputsDigest: inputsDigest, inputs: stored, at: now)
-        var updated = run
-        updated.definitionDigest = definition.digest
-        updated.inputsDigest = inputsDigest
-        updated.inputs = stored
-        return updated
+        return run
     }
 
-    /// What changed since `run` was pinned, in lines a person reads.
-    func changes(of run: RunRecord, newInputs: JSONValue) async throws -> (lines: [String], finishedStepsAffected: [String]) {
-        var lines: [String] = []
+    /// True when `run` is pinned to this definition and these inputs: a finished run then needs no execution.
+    public func pinsMatch(_ run: RunRecord, inputs: RunInputs) -> Bool {
+        run.definitionDigest == definition.digest && run.inputsDigest == inputs.digest(for: definition)
+    }
+
+    /// Compares the run's pins with `inputs` under the lease: refuses changes under finished or in-doubt steps
+    /// (`ChangedPinsError`) unless `accept`, and repins. Returns the accepted change lines (empty when the pins
+    /// matched or nothing was affected).
+    func checkPins(
+        _ run: inout RunRecord, inputs: RunInputs, records: [StepRecord], attempts: [AttemptRecord], accept: Bool,
+        lease: Lease
+    ) async throws -> [String] {
+        let stored = inputs.stored(for: definition)
+        let inputsDigest = sha256Hex(stored.canonicalData())
+        guard run.definitionDigest != definition.digest || run.inputsDigest != inputsDigest else { return [] }
+        let drift = try await changes(of: run, newInputs: stored, records: records, attempts: attempts)
+        if drift.isRefused && !accept { throw ChangedPinsError(runID: run.id, lines: drift.lines) }
+        try await store.repin(lease, definitionDigest: definition.digest, inputsDigest: inputsDigest, inputs: stored)
+        run.definitionDigest = definition.digest
+        run.inputsDigest = inputsDigest
+        run.inputs = stored
+        return drift.isRefused ? drift.lines + drift.unchangedNote : []
+    }
+
+    /// What changed since `run` was pinned, in lines a person reads: definition, inputs, and the finished and
+    /// in-doubt steps whose request would now differ.
+    public func changes(of run: RunRecord, newInputs: JSONValue) async throws -> Drift {
+        try await changes(
+            of: run, newInputs: newInputs, records: store.steps(runID: run.id),
+            attempts: store.attempts(runID: run.id, stepID: nil))
+    }
+
+    func changes(
+        of run: RunRecord, newInputs: JSONValue, records: [StepRecord], attempts: [AttemptRecord]
+    ) async throws -> Drift {
+        var drift = Drift()
         if run.definitionDigest != definition.digest {
-            lines.append(
+            drift.lines.append(
                 "workflow '\(definition.name)' changed since the run started "
                     + "(definition \(run.definitionDigest.prefix(12)) → \(definition.digest.prefix(12)))")
         }
-        lines += inputDiff(old: run.inputs, new: newInputs)
-        let records = try await store.steps(runID: run.id)
+        drift.lines += inputDiff(old: run.inputs, new: newInputs)
         var scope = RunScope(
             inputs: newInputs, steps: [:], run: ["id": .string(run.id), "key": .string(run.key)],
             environment: [:], isRedacted: true)
@@ -54,19 +81,30 @@ extension Runner {
                 scope.steps[record.stepID] = record.outputs
             }
         }
-        var affected: [String] = []
-        for record in records.sorted(by: { $0.position < $1.position }) where record.status == .done {
+        for record in records.sorted(by: { $0.position < $1.position }) {
             let now = definition.step(record.stepID).flatMap { try? $0.request.render(in: scope).digest }
-            if now != record.inputDigest { affected.append(record.stepID) }
-            scope.steps[record.stepID] = record.outputs
+            if record.status == .done {
+                if now != record.inputDigest { drift.finishedSteps.append(record.stepID) }
+                scope.steps[record.stepID] = record.outputs
+                continue
+            }
+            // In doubt: pinned to every request it may have made.
+            let sent = attempts.filter { $0.stepID == record.stepID && $0.isUncertainCreate }.compactMap(\.requestDigest)
+            if sent.contains(where: { $0 != now }) { drift.inDoubtSteps.append(record.stepID) }
         }
-        if !affected.isEmpty {
-            lines.append("finished steps whose request would now differ: \(affected.joined(separator: ", "))")
-        } else if run.definitionDigest != definition.digest {
+        if !drift.finishedSteps.isEmpty {
+            drift.lines.append("finished steps whose request would now differ: \(drift.finishedSteps.joined(separator: ", "))")
+        }
+        if !drift.inDoubtSteps.isEmpty {
+            drift.lines.append(
+                "steps in doubt whose request would now differ from what was sent: "
+                    + drift.inDoubtSteps.joined(separator: ", "))
+        }
+        if drift.finishedSteps.isEmpty && run.definitionDigest != definition.digest {
             // A definition change that alters no finished request is still refused: the user should look.
-            affected = records.filter { $0.status == .done }.map(\.stepID)
+            drift.definitionChanged = records.contains { $0.status == .done }
         }
-        return (lines, affected)
+        return drift
     }
 
     /// `- subscriber.email: "a@x" → "b@x"` per changed leaf.
@@ -81,15 +119,44 @@ extension Runner {
     }
 }
 
-/// Resuming would apply different inputs or a different definition to finished steps.
+/// How a run's pins differ from what it would be given now.
+public struct Drift: Sendable, Hashable {
+    /// What a person reads: the definition change, a line per changed input, the affected steps.
+    public var lines: [String] = []
+    /// Done steps whose request would now be different (they are never sent again).
+    public var finishedSteps: [String] = []
+    /// Steps in doubt whose request would now differ from what was sent (they are looked up with what was sent).
+    public var inDoubtSteps: [String] = []
+    /// The definition changed under finished steps (even if no finished request would differ).
+    public var definitionChanged = false
+
+    /// Changes that are refused without `--accept-changes`.
+    public var isRefused: Bool { !finishedSteps.isEmpty || !inDoubtSteps.isEmpty || definitionChanged }
+
+    var unchangedNote: [String] {
+        var notes: [String] = []
+        if !finishedSteps.isEmpty {
+            notes.append("unchanged on the API: \(finishedSteps.joined(separator: ", ")) (finished steps are never sent again)")
+        }
+        if !inDoubtSteps.isEmpty {
+            notes.append(
+                "looked up with the values that were sent: \(inDoubtSteps.joined(separator: ", ")) (sent again with the "
+                    + "new values only if the lookup proves nothing was created)")
+        }
+        return notes
+    }
+}
+
+/// Resuming would apply different inputs or a different definition to finished or in-doubt steps.
 public struct ChangedPinsError: Error, Sendable, CustomStringConvertible {
     public var runID: String
     public var lines: [String]
 
     public var description: String {
         (["run \(runID) was started with other inputs or another workflow definition:"] + lines + [
-            "Finished steps are not re-applied. Pass --accept-changes to continue with the new inputs for the "
-                + "remaining steps, or use a new key for a new setup."
+            "Finished steps are not re-applied, and a step in doubt is looked up with what was sent. Pass "
+                + "--accept-changes to continue with the new inputs for the remaining steps, or use a new key for a "
+                + "new setup."
         ]).joined(separator: "\n")
     }
 }

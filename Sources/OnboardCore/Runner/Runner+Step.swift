@@ -7,186 +7,120 @@ enum StepResult: Sendable {
     case stopped(RunStatus, String)
 }
 
-/// How one send of a step's request ended.
-enum SendOutcome: Sendable {
-    /// Succeeded (and settled), or must stop.
-    case finished(StepResult)
-    /// An error answer or none: what it was, for `StepReaction`.
-    case failed(OutcomeClass, status: Int?, retryAfter: Double?, message: String)
-}
-
 extension Runner {
     /// Sends a step's request until it succeeds or must stop, looking first when an earlier send may have taken
     /// effect; then polls until it settles, and commits its outputs.
     func perform(
-        _ step: StepDefinition, record: StepRecord, run: RunRecord, scope: RunScope, redacted: RunScope,
-        lookFirst: Bool
+        _ step: StepDefinition, record: StepRecord, execution: Execution, lookFirst: Bool
     ) async throws -> StepResult {
         var attempt = record.attempts
         var mustLook = lookFirst
-        let key = serializeKey(step, scope: scope)
+        var reauthenticated = false
+        let key = serializeKey(step, scope: execution.scope)
         while true {
-            if mustLook, let result = try await lookUpAndAdopt(step, run: run, scope: scope, redacted: redacted, key: key) {
+            if mustLook, let result = try await lookUpAndAdopt(step, execution: execution, key: key) {
                 return result
             }
             if shutdown.isRequested { return .stopped(.interrupted, "") }
             attempt += 1
             let number = attempt
             let sent = try await lookupLocks.withShared(key) {
-                try await self.sendOnce(step, attempt: number, run: run, scope: scope, redacted: redacted)
+                try await self.sendOnce(step, attempt: number, execution: execution)
             }
-            guard case .failed(let outcome, let status, let retryAfter, let message) = sent else {
-                if case .finished(let result) = sent { return result }
-                continue
+            let call: Call
+            switch sent {
+            case .finished(let result): return result
+            case .failed(let failed): call = failed
             }
             let reaction = StepReaction.decide(
-                step: step, outcome: outcome, attempt: attempt, retryAfter: retryAfter,
-                policy: configuration.retryPolicy, random: Double.random(in: 0...1))
+                step: step, outcome: call.outcome, attempt: attempt, retryAfter: call.retryAfter,
+                policy: configuration.retryPolicy, random: Double.random(in: 0...1),
+                alreadyReauthenticated: reauthenticated)
             switch reaction {
             case .succeed:
                 continue
+            case .reauthenticate:
+                // The transport dropped the refused token: the next send fetches a new one.
+                reauthenticated = true
+                mustLook = false
             case .lookUpOrFail:
-                if let result = try await lookUpAndAdopt(step, run: run, scope: scope, redacted: redacted, key: key) {
-                    return result
-                }
-                return .stopped(.failed, failureText(step, status: 409, message: message))
+                if let result = try await lookUpAndAdopt(step, execution: execution, key: key) { return result }
+                return .stopped(.failed, failureText(step, status: call.status, message: call.summary))
             case .fail(let inDoubt):
-                let text = failureText(step, status: status, message: message)
+                let text = failureText(step, status: call.status, message: call.summary)
                 guard inDoubt else { return .stopped(.failed, text) }
                 return .stopped(.inDoubt, "\(text); the request may have taken effect and the workflow has no lookup "
-                    + "for '\(step.id)': check, then `onboard resolve \(run.id) \(step.id) --happened --set NAME=VALUE` "
-                    + "or `--not-happened`")
+                    + "for '\(step.id)': check, then `onboard resolve \(execution.run.id) \(step.id) --happened --set "
+                    + "NAME=VALUE` or `--not-happened`")
             case .retry(let delay, let lookUpFirst):
-                events(.retrying(runID: run.id, step: step.id, attempt: attempt, delay: delay, reason: message))
+                events(.retrying(runID: execution.run.id, step: step.id, attempt: attempt, delay: delay, reason: call.summary))
                 try await store.setStepState(
-                    runID: run.id, stepID: step.id, status: .running, lastError: message,
-                    nextRetryAt: Date().addingTimeInterval(delay.seconds), at: Date())
-                if !(await shutdown.sleep(for: delay)) { return .stopped(.interrupted, "") }
+                    execution.lease, stepID: step.id, status: .running, lastError: call.summary,
+                    nextRetryAt: Date().addingTimeInterval(delay.seconds))
+                if try await !sleep(for: delay, execution) { return .stopped(.interrupted, "") }
                 mustLook = lookUpFirst
             }
         }
     }
 
-    /// Looks the step's effect up and, when found, adopts it (settles and commits) while holding the step's key
-    /// exclusively. Returns nil when the lookup proves nothing exists.
-    ///
-    /// "Nothing found" proves nothing while an unanswered request of the step may still be in the API's hands (a
-    /// killed process's request can be applied after its successor looked): such a lookup is repeated once the
-    /// youngest unanswered request is `settleWindow` old.
-    private func lookUpAndAdopt(
-        _ step: StepDefinition, run: RunRecord, scope: RunScope, redacted: RunScope, key: String?
-    ) async throws -> StepResult? {
-        events(.lookingUp(runID: run.id, step: step.id))
-        while true {
-            let result = try await lookupLocks.withExclusive(key) { () async throws -> StepResult? in
-                switch try await self.lookUp(step, run: run, scope: scope) {
-                case .found(let outputs):
-                    return try await self.settle(
-                        step, outputs: outputs, run: run, scope: scope, redacted: redacted, attemptID: nil, adopted: true)
-                case .absent:
-                    return nil
-                case .failed(let message):
-                    return .stopped(.inDoubt, "the lookup that would tell whether '\(step.id)' already happened "
-                        + "failed (\(message)); `onboard resume \(run.id)` tries again")
-                }
-            }
-            if let result { return result }
-            let unanswered = try await store.attempts(runID: run.id, stepID: step.id)
-                .filter { $0.purpose == .send && $0.mayStillBeInFlight }
-            guard let youngest = unanswered.map(\.startedAt).max() else { return nil }
-            let settled = youngest.addingTimeInterval(configuration.settleWindow.seconds)
-            let wait = settled.timeIntervalSinceNow
-            guard wait > 0 else { return nil }
-            events(.waitingForInFlight(runID: run.id, step: step.id, seconds: wait))
-            if !(await shutdown.sleep(for: .milliseconds(Int64(wait * 1000) + 1))) { return .stopped(.interrupted, "") }
-        }
+    /// How one send of a step's request ended.
+    enum SendOutcome: Sendable {
+        /// Succeeded (and settled), or must stop.
+        case finished(StepResult)
+        /// An error answer, or none.
+        case failed(Call)
     }
 
-    /// One send: records the attempt, sends, and on success settles and commits.
-    private func sendOnce(
-        _ step: StepDefinition, attempt: Int, run: RunRecord, scope: RunScope, redacted: RunScope
-    ) async throws -> SendOutcome {
+    /// One send: renders, sends as an attempt pinned to the rendered request's digest, and on success settles and
+    /// commits.
+    private func sendOnce(_ step: StepDefinition, attempt: Int, execution: Execution) async throws -> SendOutcome {
         let request: APIRequest
         let digest: String
         do {
-            request = try step.request.render(in: scope)
-            digest = try step.request.render(in: redacted).digest
+            request = try step.request.render(in: execution.scope)
+            digest = try step.request.render(in: execution.redacted).digest
         } catch {
             return .finished(.stopped(.failed, "cannot build the request: \(error)"))
         }
-        // A request that may create something is on disk before it leaves; a read need not be.
-        let row = try await store.beginAttempt(
-            AttemptRecord(
-                runID: run.id, stepID: step.id, purpose: .send, idempotencyKey: "\(run.id)/\(step.id)/\(attempt)",
-                method: request.method, path: request.path, startedAt: Date()),
-            isDurable: step.effect.createsSomething)
+        let call = try await self.call(
+            request, purpose: .send, step: step, label: String(attempt), requestDigest: digest, keepSuccessOpen: true,
+            execution)
         logger.debug(
             "request sent",
-            metadata: ["onboard.run": "\(run.id)", "onboard.step": "\(step.id)", "attempt": "\(attempt)"])
-        let sent: Result<APIResponse, any Error>
-        do {
-            sent = .success(try await transport.send(request))
-        } catch {
-            sent = .failure(error)
+            metadata: ["onboard.run": "\(execution.run.id)", "onboard.step": "\(step.id)", "attempt": "\(attempt)"])
+        guard case .answered(let response) = call.result, response.isSuccess, let attemptID = call.attemptID else {
+            return .failed(call)
         }
-        switch sent {
-        case .success(let response):
-            let outcome = OutcomeClass.classify(status: response.status)
-            if case .success = outcome {
-                return .finished(
-                    try await succeed(
-                        step, response: response, attemptID: row.id!, run: run, scope: scope, redacted: redacted,
-                        digest: digest))
-            }
-            let message = "HTTP \(response.status)" + (response.apiMessage.map { ": \($0)" } ?? "")
-            try await store.finishAttempt(
-                id: row.id!, outcome: .httpError, statusCode: response.status, error: message, at: Date())
-            return .failed(outcome, status: response.status, retryAfter: response.retryAfter, message: message)
-        case .failure(let error as TransportError):
-            let message = "no answer: \(error.message)"
-            try await store.finishAttempt(id: row.id!, outcome: .noAnswer, statusCode: nil, error: message, at: Date())
-            return .failed(.retryable(isAmbiguous: error.mayHaveArrived), status: nil, retryAfter: nil, message: message)
-        case .failure(let error as AuthenticationError):
-            let retryable = error.status.map { [408, 429, 500, 502, 503, 504].contains($0) } ?? true
-            // The step's own request never left: nothing can have happened.
-            try await store.finishAttempt(
-                id: row.id!, outcome: .resolvedNotHappened, statusCode: error.status, error: error.description,
-                at: Date())
-            return .failed(
-                retryable ? .retryable(isAmbiguous: false) : .fatal, status: error.status, retryAfter: error.retryAfter,
-                message: error.description)
-        case .failure(let error):
-            try? await store.finishAttempt(
-                id: row.id!, outcome: .abandoned, statusCode: nil, error: "\(error)", at: Date())
-            if error is CancellationError { return .finished(.stopped(.interrupted, "")) }
-            throw error
-        }
+        let finished = FinishedAttempt(id: attemptID, statusCode: response.status, at: configuration.clock.now())
+        return .finished(try await succeed(step, response: response, attempt: finished, execution: execution, digest: digest))
     }
 
     /// A 2xx answer: keep the outputs, check the requirements, settle and commit.
+    ///
+    /// A 2xx is an effect even when the workflow cannot use the answer (an output missing, a `require:` failing):
+    /// the attempt is recorded as succeeded, with the error, so the next resume looks the effect up and adopts it
+    /// instead of creating it again.
     private func succeed(
-        _ step: StepDefinition, response: APIResponse, attemptID: Int64, run: RunRecord, scope: RunScope,
-        redacted: RunScope, digest: String
+        _ step: StepDefinition, response: APIResponse, attempt: FinishedAttempt, execution: Execution, digest: String
     ) async throws -> StepResult {
         let body = response.body ?? .null
-        let outputs: [String: JSONValue]
+        let failure: String?
+        var outputs: [String: JSONValue] = [:]
         do {
-            outputs = try extractOutputs(step.outputs, from: body, scope: scope)
+            outputs = try extractOutputs(step.outputs, from: body, scope: execution.scope)
+            failure = checkRequirements(step, response: body, outputs: outputs, scope: execution.scope)
         } catch {
-            // The effect happened but the answer is not what the workflow expects: stop; the next resume looks
-            // it up instead of creating it again.
-            try await store.finishAttempt(
-                id: attemptID, outcome: .succeeded, statusCode: response.status, error: "\(error)", at: Date())
-            return .stopped(.failed, "the answer lacks what the workflow keeps: \(error)")
+            failure = "the answer lacks what the workflow keeps: \(error)"
         }
-        if let failure = checkRequirements(step, response: body, outputs: outputs, scope: scope) {
-            try await store.finishAttempt(
-                id: attemptID, outcome: .httpError, statusCode: response.status, error: failure, at: Date())
-            return .stopped(.failed, failure)
+        if let failure {
+            try await finish(attempt.id, .succeeded, status: response.status, error: failure, execution)
+            let note = step.effect.createsSomething
+                ? " (the API answered \(response.status), so it did happen: `onboard resume \(execution.run.id)` looks it up and adopts it, never creating it again)"
+                : ""
+            return .stopped(.failed, failure + note)
         }
         return try await settle(
-            step, outputs: outputs, run: run, scope: scope, redacted: redacted, attemptID: attemptID, adopted: false,
-            digest: digest)
+            step, outputs: outputs, execution: execution, attempt: attempt, adopted: false, digest: digest)
     }
 
     /// The user-facing text of a failure: the API's words, then our hint for that status.
@@ -219,8 +153,8 @@ extension Runner {
 
     /// Polls until the step settles (when it has a `poll`), then commits its outputs and claims.
     func settle(
-        _ step: StepDefinition, outputs initial: [String: JSONValue], run: RunRecord, scope: RunScope,
-        redacted: RunScope, attemptID: Int64?, adopted: Bool, digest: String? = nil
+        _ step: StepDefinition, outputs initial: [String: JSONValue], execution: Execution, attempt: FinishedAttempt?,
+        adopted: Bool, digest: String? = nil
     ) async throws -> StepResult {
         var outputs = initial
         if let poll = step.poll {
@@ -228,55 +162,38 @@ extension Runner {
             let deadline = clock.now.advanced(by: poll.timeout)
             var polls = 0
             while true {
-                let pollScope = scope.with("outputs", .object(outputs))
+                let pollScope = execution.scope.with("outputs", .object(outputs))
                 if poll.until.evaluate(in: pollScope).isTruthy { break }
                 if let failIf = poll.failIf, failIf.evaluate(in: pollScope).isTruthy {
                     return .stopped(.failed, "step '\(step.id)' settled as failed: \(JSONValue.object(outputs).canonicalString())")
                 }
                 if clock.now >= deadline {
                     return .stopped(.failed, "step '\(step.id)' did not settle within \(poll.timeout); "
-                        + "`onboard resume \(run.id)` looks it up again (nothing is bought twice)")
+                        + "`onboard resume \(execution.run.id)` looks it up again (nothing is bought twice)")
                 }
-                events(.polling(runID: run.id, step: step.id, status: outputs.values.first?.stringValue ?? ""))
-                if !(await shutdown.sleep(for: poll.interval)) { return .stopped(.interrupted, "") }
+                events(.polling(runID: execution.run.id, step: step.id, status: outputs.values.first?.stringValue ?? ""))
+                if try await !sleep(for: poll.interval, execution) { return .stopped(.interrupted, "") }
                 polls += 1
                 let request = try poll.request.render(in: pollScope)
-                let row = try await store.beginAttempt(
-                    AttemptRecord(
-                        runID: run.id, stepID: step.id, purpose: .poll,
-                        idempotencyKey: "\(run.id)/\(step.id)/poll-\(polls)", method: request.method,
-                        path: request.path, startedAt: Date()))
-                do {
-                    let response = try await transport.send(request)
-                    try await store.finishAttempt(
-                        id: row.id!, outcome: response.isSuccess ? .succeeded : .httpError,
-                        statusCode: response.status, error: response.isSuccess ? nil : response.apiMessage,
-                        at: Date())
-                    if response.isSuccess {
-                        for (name, value) in try extractOutputs(poll.outputs, from: response.body ?? .null, scope: pollScope) {
-                            outputs[name] = value
-                        }
+                let call = try await self.call(request, purpose: .poll, step: step, label: "poll-\(polls)", execution)
+                if case .answered(let response) = call.result, response.isSuccess {
+                    for (name, value) in try extractOutputs(poll.outputs, from: response.body ?? .null, scope: pollScope) {
+                        outputs[name] = value
                     }
-                } catch let error as TransportError {
-                    try await store.finishAttempt(
-                        id: row.id!, outcome: .noAnswer, statusCode: nil, error: error.message, at: Date())
-                } catch let error as AuthenticationError {
-                    try await store.finishAttempt(
-                        id: row.id!, outcome: .httpError, statusCode: error.status, error: error.message, at: Date())
                 }
             }
         }
         let claims = step.claims.compactMap { name in outputs[name]?.stringValue.map { Claim(scope: name, value: $0) } }
-        let inputDigest = try digest ?? step.request.render(in: redacted).digest
+        let inputDigest = try digest ?? step.request.render(in: execution.redacted).digest
         do {
             try await store.completeStep(
-                runID: run.id, stepID: step.id, outputs: outputs, inputDigest: inputDigest, claims: claims,
-                attemptID: attemptID, at: Date())
+                execution.lease, stepID: step.id, outputs: outputs, inputDigest: inputDigest, claims: claims,
+                attempt: attempt)
         } catch let error as StoreError where error.code == .claimConflict {
             return .stopped(.inDoubt, "\(error.message); resolve which run owns it with `onboard resolve`")
         }
-        events(.stepDone(runID: run.id, step: step.id, outputs: outputs, adopted: adopted))
-        logger.info("step done", metadata: ["onboard.run": "\(run.id)", "onboard.step": "\(step.id)"])
+        events(.stepDone(runID: execution.run.id, step: step.id, outputs: outputs, adopted: adopted))
+        logger.info("step done", metadata: ["onboard.run": "\(execution.run.id)", "onboard.step": "\(step.id)"])
         return .done(outputs)
     }
 }

@@ -1,51 +1,73 @@
 import Foundation
 import Logging
-import Synchronization
 
 /// Executes runs: performs what `StepStart` and `StepReaction` decide, checkpointing through a `CheckpointStore`
 /// and reaching the API through an `APITransport`.
 ///
 /// ```swift
 /// let runner = Runner(definition: workflow, store: store, transport: client, configuration: .init())
+/// let run = try await runner.prepare(key: "acme", kind: .single, inputs: inputs, inputPath: path)
 /// let outcome = try await runner.execute(run, inputs: inputs)
 /// ```
 ///
 /// Every step's outputs are committed before the next step starts; every request is preceded by a committed
-/// attempt row. A runner may execute many runs at once (a batch); they share its lookup locks.
+/// attempt row. Each `execute` call takes the run's lease as an owner of its own, commits only under that lease,
+/// and checks it against a monotonic deadline right before every request leaves, so two executions (tasks of one
+/// process, or processes) never work on one run at once. A runner may execute many runs at once (a batch); they
+/// share its lookup locks.
 public final class Runner: Sendable {
     public struct Configuration: Sendable {
         public var retryPolicy: RetryPolicy
         /// How long a lease lasts without renewal; renewed every third of it.
         public var leaseDuration: Duration
-        /// Identifies this process in leases.
-        public var owner: String
         /// For `${env.NAME}` in inputs and definitions.
         public var environment: [String: String]
-        /// How long the API may still apply a request whose answer never came (the sender was killed, or the
-        /// connection dropped while the server worked). A lookup that finds nothing is trusted only once the last
-        /// such request of the step is this old; before that, the runner waits and looks again.
+        /// How long the API may still apply a request after the client stopped waiting for it (the sender was
+        /// killed, the connection dropped, the request timed out). A lookup that finds nothing is trusted only once
+        /// this much time has passed since the last moment the client could have been waiting (`SettleWindow`).
         public var settleWindow: Duration
+        /// How long the transport waits for an answer; recorded with each attempt, for the settle window.
+        public var requestTimeout: Duration
+        /// The API's base URL (`scheme://host[:port]`) this runner sends to: stored with new runs, and compared
+        /// with a run's own on every execution (nil: not checked).
+        public var target: String?
+        public var clock: any RunClock
 
         public init(
             retryPolicy: RetryPolicy = RetryPolicy(), leaseDuration: Duration = .seconds(30),
-            owner: String = LeaseOwner.current,
             environment: [String: String] = ProcessInfo.processInfo.environment,
-            settleWindow: Duration = .seconds(30)
+            settleWindow: Duration = .seconds(30), requestTimeout: Duration = .seconds(30), target: String? = nil,
+            clock: any RunClock = SystemClock()
         ) {
-            self.settleWindow = settleWindow
             self.retryPolicy = retryPolicy
             self.leaseDuration = leaseDuration
-            self.owner = owner
             self.environment = environment
+            self.settleWindow = settleWindow
+            self.requestTimeout = requestTimeout
+            self.target = target
+            self.clock = clock
+        }
+    }
+
+    /// What to do besides running the steps, under the run's lease.
+    public struct ExecuteOptions: Sendable {
+        /// Continue although inputs or the definition changed under finished or in-doubt steps (repinning them).
+        public var acceptChanges: Bool
+        /// Put this step and every later one back to pending first (`onboard retry --from`).
+        public var resetFrom: String?
+
+        public init(acceptChanges: Bool = false, resetFrom: String? = nil) {
+            self.acceptChanges = acceptChanges
+            self.resetFrom = resetFrom
         }
     }
 
     public let definition: WorkflowDefinition
-    let store: any CheckpointStore
+    public let store: any CheckpointStore
     let transport: any APITransport
     let configuration: Configuration
     let events: RunEventSink
-    let shutdown: ShutdownSignal
+    public let shutdown: ShutdownSignal
     let logger: Logger
     let lookupLocks = KeyedLock()
 
@@ -72,219 +94,131 @@ public final class Runner: Sendable {
         }
     }
 
-    /// Executes `run` from wherever it stands. Returns its final status; throws `RunnerError.leaseHeld` when
-    /// another process is executing it, and store errors.
+    /// Executes `run` from wherever it stands, under a lease of its own.
+    ///
+    /// - Throws: `RunnerError.busy` when another execution holds the lease, `RunnerError.leaseLost` when this one
+    ///   lost it on the way (nothing more was sent or written), `ChangedPinsError` when inputs or the definition
+    ///   changed under finished or in-doubt steps (without `acceptChanges`), `RunnerError.targetMismatch`, and
+    ///   store errors.
     @discardableResult
     public func execute(
-        _ run: RunRecord, inputs: RunInputs, parentOutputs: [String: [String: JSONValue]] = [:]
-    ) async throws -> RunStatus {
-        let owner = configuration.owner
-        let leaseSeconds = configuration.leaseDuration.seconds
-        let leaseUntil: @Sendable () -> Date = { Date().addingTimeInterval(leaseSeconds) }
-        if try await !store.acquireLease(runID: run.id, owner: owner, until: leaseUntil(), now: Date()) {
-            // A lease held by a process of this machine that no longer exists (killed, crashed) is taken over at
-            // once rather than after it expires.
-            let holder = try await store.run(id: run.id)?.leaseOwner
-            guard let holder, LeaseOwner.isDeadLocalProcess(holder),
-                try await store.acquireLease(runID: run.id, owner: owner, until: leaseUntil(), now: .distantFuture)
-            else {
-                throw RunnerError.leaseHeld(runID: run.id, owner: holder ?? "another process")
-            }
-            logger.info("took over the lease of a dead process", metadata: ["onboard.run": "\(run.id)", "holder": "\(holder)"])
+        _ run: RunRecord, inputs: RunInputs, parentOutputs: [String: [String: JSONValue]] = [:],
+        options: ExecuteOptions = ExecuteOptions()
+    ) async throws -> RunOutcome {
+        if let target = configuration.target, let stored = run.baseURL, stored != target {
+            throw RunnerError.targetMismatch(runID: run.id, stored: stored, given: target)
         }
-        let leaseLost = ShutdownSignal()
-        let ending: (RunStatus, String?)
+        let keeper = try await takeLease(of: run)
+        let lease = keeper.lease
         do {
-            ending = try await withThrowingTaskGroup(of: Void.self) { group in
-                group.addTask {
-                    let interval = self.configuration.leaseDuration / 3
-                    while !Task.isCancelled {
-                        try await Task.sleep(for: interval)
-                        if try await !self.store.renewLease(runID: run.id, owner: owner, until: leaseUntil()) {
-                            leaseLost.request()
-                            return
-                        }
-                    }
-                }
+            let outcome = try await withThrowingTaskGroup(of: Void.self) { group in
+                group.addTask { await self.keepRenewing(keeper) }
                 defer { group.cancelAll() }
                 return try await self.executeLeased(
-                    run, inputs: inputs, parentOutputs: parentOutputs, leaseLost: { leaseLost.isRequested })
+                    run, inputs: inputs, parentOutputs: parentOutputs, options: options, keeper: keeper)
             }
+            // The final status and the lease's release are one commit.
+            try await store.finishRun(lease, status: outcome.status, lastError: outcome.lastError)
+            events(.runFinished(runID: run.id, status: outcome.status))
+            return outcome
+        } catch where Self.isLeaseLoss(error) {
+            throw await leaseLost(run.id, keeper: keeper, error: error)
+        } catch let error as ChangedPinsError {
+            // Nothing was done: the run keeps the status it had (a crashed execution's `running` reads as
+            // interrupted).
+            let previous = run.status == .running ? RunStatus.interrupted : run.status
+            try? await store.finishRun(lease, status: previous, lastError: run.lastError)
+            throw error
         } catch {
-            try? await store.finishRun(runID: run.id, owner: owner, status: .failed, lastError: "\(error)", at: Date())
+            try? await store.finishRun(lease, status: .failed, lastError: "\(error)")
             throw error
         }
-        // The final status and the lease's release are one commit.
-        try await store.finishRun(runID: run.id, owner: owner, status: ending.0, lastError: ending.1, at: Date())
-        events(.runFinished(runID: run.id, status: ending.0))
-        return ending.0
     }
 
-    /// Runs the steps; returns the run's final status and last error (which the caller commits).
-    private func executeLeased(
-        _ run: RunRecord, inputs: RunInputs, parentOutputs: [String: [String: JSONValue]],
-        leaseLost: @Sendable () -> Bool
-    ) async throws -> (RunStatus, String?) {
-        events(.runStarted(runID: run.id, key: run.key))
-        let resolvedInputs = try inputs.resolved(in: configuration.environment, file: run.inputPath ?? "input")
-        var scope = RunScope(
-            inputs: resolvedInputs, steps: parentOutputs, run: ["id": .string(run.id), "key": .string(run.key)],
-            environment: configuration.environment, isRedacted: false)
-        var redacted = scope
-        redacted.inputs = inputs.stored(for: definition)
-        redacted.isRedacted = true
-        let records = Dictionary(uniqueKeysWithValues: try await store.steps(runID: run.id).map { ($0.stepID, $0) })
-        let attempts = try await store.attempts(runID: run.id, stepID: nil)
-        for step in steps(for: run.kind) {
-            guard let record = records[step.id] else {
-                throw RunnerError.definitionMismatch(runID: run.id, step: step.id)
-            }
-            let isEnabled = step.when.map { $0.evaluate(in: scope).isTruthy } ?? true
-            let start = StepStart.decide(step: step, record: record, attempts: attempts, isEnabled: isEnabled)
-            switch start {
-            case .reuse:
-                scope.steps[step.id] = record.outputs
-                redacted.steps[step.id] = record.outputs
-                continue
-            case .skip:
-                if record.status != .skipped {
-                    try await store.setStepState(
-                        runID: run.id, stepID: step.id, status: .skipped, lastError: nil, nextRetryAt: nil, at: Date())
-                }
-                events(.stepSkipped(runID: run.id, step: step.id))
-                continue
-            case .needsResolution:
-                let message =
-                    "an earlier request of step '\(step.id)' may have taken effect and the workflow has no lookup "
-                    + "for it; check in the Telegent portal, then `onboard resolve \(run.id) \(step.id) --happened "
-                    + "--set NAME=VALUE` or `--not-happened`"
-                return try await finish(run, step: step.id, status: .inDoubt, message: message)
-            case .send, .lookUpFirst:
-                if shutdown.isRequested || leaseLost() { return interrupt(run, leaseLost: leaseLost()) }
-                events(.stepStarted(runID: run.id, step: step.id, title: step.title))
-                let result = try await perform(
-                    step, record: record, run: run, scope: scope, redacted: redacted, lookFirst: start == .lookUpFirst)
-                switch result {
-                case .done(let outputs):
-                    scope.steps[step.id] = outputs
-                    redacted.steps[step.id] = outputs
-                case .stopped(let status, let message):
-                    if status == .interrupted { return interrupt(run, leaseLost: leaseLost()) }
-                    return try await finish(run, step: step.id, status: status, message: message)
-                }
+    /// Takes the run's lease for a new owner; a lease held by a process provably gone (same host, boot and PID
+    /// namespace, no such PID) is taken over at once, any other only once it expires.
+    private func takeLease(of run: RunRecord) async throws -> LeaseKeeper {
+        let owner = LeaseOwner.make().rawValue
+        let duration = configuration.leaseDuration
+        var started = ContinuousClock.now
+        var acquisition = try await store.acquireLease(runID: run.id, owner: owner, duration: duration, replacing: nil)
+        if case .held(let holder, _) = acquisition, LeaseOwner(rawValue: holder)?.isProvablyDeadLocalProcess == true {
+            started = ContinuousClock.now
+            acquisition = try await store.acquireLease(runID: run.id, owner: owner, duration: duration, replacing: holder)
+            if case .acquired = acquisition {
+                logger.info(
+                    "took over the lease of a process that is gone",
+                    metadata: ["onboard.run": "\(run.id)", "holder": "\(holder)"])
             }
         }
-        return (.done, nil)
-    }
-
-    private func finish(_ run: RunRecord, step: String, status: RunStatus, message: String) async throws -> (RunStatus, String?) {
-        let stepStatus: StepStatus = status == .inDoubt ? .inDoubt : .failed
-        try await store.setStepState(
-            runID: run.id, stepID: step, status: stepStatus, lastError: message, nextRetryAt: nil, at: Date())
-        events(.stepFailed(runID: run.id, step: step, message: message))
-        return (status, "\(step): \(message)")
-    }
-
-    private func interrupt(_ run: RunRecord, leaseLost: Bool) -> (RunStatus, String?) {
-        let message = leaseLost ? "lease lost to another process" : "interrupted; `onboard resume \(run.id)` continues"
-        return (.interrupted, message)
-    }
-}
-
-/// Lease owners are `HOST:PID:RANDOM`, so a process can tell that a lease's holder on the same machine is gone.
-public enum LeaseOwner {
-    public static let current: String = {
-        "\(ProcessInfo.processInfo.hostName):\(ProcessInfo.processInfo.processIdentifier):\(UUID().uuidString.prefix(8))"
-    }()
-
-    /// True when `owner` names a process of this machine that no longer runs.
-    public static func isDeadLocalProcess(_ owner: String) -> Bool {
-        let parts = owner.split(separator: ":")
-        guard parts.count == 3, String(parts[0]) == ProcessInfo.processInfo.hostName, let pid = Int32(parts[1]),
-            pid != ProcessInfo.processInfo.processIdentifier
-        else { return false }
-        return kill(pid, 0) != 0 && errno == ESRCH
-    }
-}
-
-/// Why a run could not be executed at all.
-public enum RunnerError: Error, Sendable, CustomStringConvertible {
-    case leaseHeld(runID: String, owner: String)
-    case definitionMismatch(runID: String, step: String)
-
-    public var description: String {
-        switch self {
-        case .leaseHeld(let runID, let owner):
-            return "run \(runID) is being executed by \(owner); wait for it to finish (a lease of a process that died "
-                + "on another machine expires 30 s after its last renewal)"
-        case .definitionMismatch(let runID, let step):
-            return "run \(runID) has no record of step '\(step)': it was started with another workflow"
+        switch acquisition {
+        case .acquired(let lease):
+            return LeaseKeeper(lease: lease, duration: duration, margin: duration / 6, acquiredAt: started)
+        case .held(let holder, let expiresAt):
+            throw RunnerError.busy(runID: run.id, holder: holder, expiresAt: expiresAt)
         }
     }
-}
 
-/// Readers–writer locks by key, for one account's purchases and lookups.
-///
-/// Sends of a purchase hold the key's lock *shared* from before the request until its outputs and claims are
-/// committed; a lookup that may adopt what it finds holds it *exclusive* until the adoption is committed. So a
-/// lookup never sees a number another item has bought but not yet recorded, and two lookups never adopt the same
-/// number; purchases still run side by side. Waiting writers go first, so lookups are not starved.
-final class KeyedLock: Sendable {
-    private struct Entry {
-        var readers = 0
-        var writer = false
-        var queue: [(exclusive: Bool, continuation: CheckedContinuation<Void, Never>)] = []
-    }
-
-    private let state = Mutex<[String: Entry]>([:])
-
-    func withShared<T: Sendable>(_ key: String?, _ body: () async throws -> T) async throws -> T {
-        try await with(key, exclusive: false, body)
-    }
-
-    func withExclusive<T: Sendable>(_ key: String?, _ body: () async throws -> T) async throws -> T {
-        try await with(key, exclusive: true, body)
-    }
-
-    private func with<T: Sendable>(_ key: String?, exclusive: Bool, _ body: () async throws -> T) async throws -> T {
-        guard let key else { return try await body() }
-        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
-            let granted = state.withLock { entries -> Bool in
-                var entry = entries[key] ?? Entry()
-                let free = exclusive ? (!entry.writer && entry.readers == 0) : (!entry.writer && entry.queue.isEmpty)
-                if free {
-                    if exclusive { entry.writer = true } else { entry.readers += 1 }
+    /// Renews the lease every third of its duration until cancelled or lost. A renewal that fails because the
+    /// database is briefly unavailable is tried again at the next tick; the keeper's deadline decides when that
+    /// is too late.
+    private func keepRenewing(_ keeper: LeaseKeeper) async {
+        let clock = ContinuousClock()
+        while !Task.isCancelled && !keeper.isLost {
+            do { try await clock.sleep(for: keeper.duration / 3) } catch { return }
+            let started = clock.now
+            do {
+                if try await store.renewLease(keeper.lease, duration: keeper.duration) {
+                    _ = keeper.renewed(startedAt: started)
                 } else {
-                    entry.queue.append((exclusive, continuation))
+                    keeper.lose("another execution (the lease expired or was taken over)")
                 }
-                entries[key] = entry
-                return free
+            } catch is CancellationError {
+                return
+            } catch {
+                logger.warning(
+                    "renewing the lease failed; trying again", metadata: ["onboard.run": "\(keeper.lease.runID)", "error": "\(error)"])
             }
-            if granted { continuation.resume() }
         }
-        defer { release(key, exclusive: exclusive) }
-        return try await body()
     }
 
-    private func release(_ key: String, exclusive: Bool) {
-        let wake = state.withLock { entries -> [CheckedContinuation<Void, Never>] in
-            guard var entry = entries[key] else { return [] }
-            if exclusive { entry.writer = false } else { entry.readers -= 1 }
-            var wake: [CheckedContinuation<Void, Never>] = []
-            // Hand the lock on in queue order: one writer, or every reader up to the next writer.
-            while let first = entry.queue.first, !entry.writer {
-                if first.exclusive {
-                    guard entry.readers == 0 else { break }
-                    entry.writer = true
-                } else {
-                    entry.readers += 1
-                }
-                wake.append(first.continuation)
-                entry.queue.removeFirst()
-            }
-            entries[key] = entry.readers == 0 && !entry.writer && entry.queue.isEmpty ? nil : entry
-            return wake
+    static func isLeaseLoss(_ error: any Error) -> Bool {
+        if error is LeaseLostError { return true }
+        if let error = error as? StoreError, error.code == .leaseLost { return true }
+        return false
+    }
+
+    private func leaseLost(_ runID: String, keeper: LeaseKeeper, error: any Error) async -> RunnerError {
+        keeper.lose("\(error)")
+        let holder = try? await store.run(id: runID)?.leaseOwner
+        let detail: String
+        switch holder {
+        case keeper.lease.owner?: detail = "expiry: \(keeper.lostReason ?? "\(error)")"
+        case let other?: detail = LeaseOwner.describe(other)
+        case nil: detail = "another execution (which has since released it)"
         }
-        for continuation in wake { continuation.resume() }
+        logger.warning("lease lost", metadata: ["onboard.run": "\(runID)", "cause": "\(error)"])
+        events(.runFinished(runID: runID, status: .interrupted))
+        return .leaseLost(runID: runID, detail: detail)
+    }
+}
+
+/// How an execution of a run ended, with what the runner held in memory, so callers need not read it back.
+public struct RunOutcome: Sendable, Hashable {
+    public var status: RunStatus
+    public var lastError: String?
+    /// Kept outputs of every finished step (its parent's included for a batch subscriber), by step id.
+    public var outputs: [String: [String: JSONValue]]
+    /// Changes accepted with `acceptChanges` (a line each), empty when nothing changed.
+    public var acceptedChanges: [String]
+
+    public init(
+        status: RunStatus, lastError: String? = nil, outputs: [String: [String: JSONValue]] = [:],
+        acceptedChanges: [String] = []
+    ) {
+        self.status = status
+        self.lastError = lastError
+        self.outputs = outputs
+        self.acceptedChanges = acceptedChanges
     }
 }

@@ -20,15 +20,15 @@ extension StepStart {
     /// Decides from the step's definition, its record and its earlier send attempts.
     ///
     /// A read-only step is simply sent again. A step that creates something is never resent while any earlier
-    /// send might have taken effect (no answer, 409/500/502/504, or an answer whose outputs were never
-    /// committed): it looks first, or stops for a person.
+    /// send might have taken effect (no answer, 409/500/502/504, or a 2xx whose outputs were never committed)
+    /// and no lookup has disproved it since: it looks first, or stops for a person.
     public static func decide(
         step: StepDefinition, record: StepRecord, attempts: [AttemptRecord], isEnabled: Bool
     ) -> StepStart {
         if record.status == .done { return .reuse }
         if !isEnabled { return .skip }
         guard step.effect.createsSomething else { return .send }
-        let uncertain = attempts.contains { $0.stepID == step.id && $0.purpose == .send && $0.mayHaveTakenEffect }
+        let uncertain = attempts.contains { $0.stepID == step.id && $0.isUncertainCreate }
         guard uncertain else { return .send }
         return step.reconcile == nil ? .needsResolution : .lookUpFirst
     }
@@ -37,6 +37,8 @@ extension StepStart {
 /// How the runner reacts to one answer of a step's request.
 public enum StepReaction: Sendable, Hashable {
     case succeed
+    /// The token was refused (401, or 403 naming its scope): send again at once with a new one.
+    case reauthenticate
     /// Wait `delay`, then (after a lookup, when `lookUpFirst`) send again.
     case retry(delay: Duration, lookUpFirst: Bool)
     /// Look whether the effect exists (409 on a create step); fail with the API's message if not.
@@ -50,13 +52,16 @@ extension StepReaction {
     /// - Parameters:
     ///   - outcome: the class of the answer (`OutcomeClass.classify`), or `.retryable(isAmbiguous:)` for no answer.
     ///   - attempt: which send this was, from 1.
+    ///   - alreadyReauthenticated: a new token was fetched after a refusal already; a second refusal is final.
     public static func decide(
         step: StepDefinition, outcome: OutcomeClass, attempt: Int, retryAfter: Double?, policy: RetryPolicy,
-        random: Double
+        random: Double, alreadyReauthenticated: Bool = false
     ) -> StepReaction {
         switch outcome {
         case .success:
             return .succeed
+        case .reauthenticate:
+            return alreadyReauthenticated || attempt >= step.maxAttempts ? .fail(inDoubt: false) : .reauthenticate
         case .conflict:
             return step.effect.createsSomething && step.reconcile != nil ? .lookUpOrFail : .fail(inDoubt: false)
         case .fatal:

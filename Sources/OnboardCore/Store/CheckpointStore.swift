@@ -1,10 +1,18 @@
 import Foundation
 
-/// Where runs, steps and attempts are checkpointed. The runner reaches storage only through this protocol;
-/// `OnboardSQLite.SQLiteCheckpointStore` is the implementation that ships.
+/// Where runs, steps and attempts are checkpointed, and where executions coordinate. The runner reaches storage
+/// only through this protocol; `OnboardSQLite.SQLiteCheckpointStore` is the implementation that ships.
 ///
-/// Every method that changes more than one row does so in one transaction, and returns only after the change is
-/// durable: the guarantees of DESIGN.md section 4 rest on that.
+/// ## The contract every backend keeps
+/// - Every method that changes more than one row does so in one transaction.
+/// - **Durable before a request is sent:** when `beginAttempt` returns for an attempt whose `effect` creates
+///   something, that attempt and every commit before it survive a crash of the process, of the machine and a
+///   power loss. Other commits must survive a crash of the process. How (a synced commit, a synchronous replica)
+///   is the backend's choice.
+/// - **Fencing:** commits that record or complete work take the caller's `Lease` and succeed only while that lease
+///   is current (same owner, same epoch, unexpired by the store's clock); otherwise they throw `leaseLost` and
+///   change nothing. Lease times are the store's clock (SQLite: this machine's; a server database: the server's).
+/// - **Claims** are unique across the whole store, whoever writes them.
 public protocol CheckpointStore: Sendable {
     // MARK: Runs
 
@@ -17,22 +25,27 @@ public protocol CheckpointStore: Sendable {
     func runs(matching filter: RunFilter) async throws -> [RunRecord]
     /// Counts per status of the runs matching `filter` (its `status` ignored).
     func runCounts(matching filter: RunFilter) async throws -> [RunStatus: Int]
-    func setRunStatus(runID: String, status: RunStatus, lastError: String?, at: Date) async throws
-    /// Replaces the pinned digests and inputs (after `--accept-changes`).
-    func repin(runID: String, definitionDigest: String, inputsDigest: String, inputs: JSONValue, at: Date) async throws
+    /// Replaces the pinned digests and inputs (after `--accept-changes`), keeping the previous inputs so that
+    /// attempts sent with them can still be looked up with them (`inputs(runID:digest:)`).
+    func repin(_ lease: Lease, definitionDigest: String, inputsDigest: String, inputs: JSONValue) async throws
+    /// The inputs a run had when its digest was `digest` (its current ones, or an earlier pin).
+    func inputs(runID: String, digest: String) async throws -> JSONValue?
 
     // MARK: Leases
 
-    /// Takes the run's lease for `owner` until `until` if it is free, expired (`leaseExpiresAt < now`) or already
-    /// `owner`'s, and in the same transaction marks the run `running` (clearing its last error). Returns false,
-    /// changing nothing, when another live owner holds it. Atomic across processes.
-    func acquireLease(runID: String, owner: String, until: Date, now: Date) async throws -> Bool
-    /// Extends a lease `owner` holds; returns false if it was lost.
-    func renewLease(runID: String, owner: String, until: Date) async throws -> Bool
-    func releaseLease(runID: String, owner: String) async throws
-    /// In one transaction: sets the run's final `status` and `lastError` for this execution and releases
-    /// `owner`'s lease (the status is set even if the lease was lost).
-    func finishRun(runID: String, owner: String, status: RunStatus, lastError: String?, at: Date) async throws
+    /// Takes the run's lease for `owner` for `duration` if it is free or expired, or, when `deadHolder` is given,
+    /// if `deadHolder` holds it (the caller has proved that process gone). In the same transaction it increments
+    /// the lease epoch and marks the run `running` (clearing its last error).
+    ///
+    /// - Throws: `StoreError` `notFound` when the run does not exist.
+    func acquireLease(runID: String, owner: String, duration: Duration, replacing deadHolder: String?) async throws
+        -> LeaseAcquisition
+    /// Extends `lease` to `duration` from now; false (changing nothing) when it was taken over or has expired.
+    func renewLease(_ lease: Lease, duration: Duration) async throws -> Bool
+    /// In one transaction: sets the run's final `status` and `lastError` and releases the lease.
+    ///
+    /// - Throws: `leaseLost` (changing nothing) when `lease` is no longer current.
+    func finishRun(_ lease: Lease, status: RunStatus, lastError: String?) async throws
 
     // MARK: Steps and attempts
 
@@ -40,34 +53,31 @@ public protocol CheckpointStore: Sendable {
     func steps(runID: String) async throws -> [StepRecord]
     /// Attempts of a run (of one step when `stepID` is given), oldest first.
     func attempts(runID: String, stepID: String?) async throws -> [AttemptRecord]
-    /// The attempts of `runID` that have no recorded outcome.
-    func unfinishedAttempts(runID: String) async throws -> [AttemptRecord]
 
-    /// Records an attempt before its request is sent, and in the same transaction marks the step `running`
-    /// (and, for purpose `.send`, counts the attempt on the step). Returns the record with its `id` set.
-    ///
-    /// `isDurable`: the request may change something, so this commit, and every one before it, must be on stable
-    /// storage before it returns (the store may make other commits cheaper). `beginAttempt(_:)` passes true for
-    /// purpose `.send`.
-    func beginAttempt(_ attempt: AttemptRecord, isDurable: Bool) async throws -> AttemptRecord
+    /// Records an attempt right before its request is sent, and in the same transaction marks the step `running`
+    /// (and, for purpose `.send`, counts the attempt on the step). Durable on return when `attempt.effect`
+    /// creates something. Returns the record with its `id` set.
+    func beginAttempt(_ attempt: AttemptRecord, lease: Lease) async throws -> AttemptRecord
     /// Records how an attempt ended.
     func finishAttempt(
-        id: Int64, outcome: AttemptOutcome, statusCode: Int?, error: String?, at: Date
+        id: Int64, outcome: AttemptOutcome, statusCode: Int?, error: String?, at: ClockReading, lease: Lease
     ) async throws
-    /// In one transaction: finishes `attemptID` (if given) as succeeded, marks the step `done` with `outputs` and
-    /// `inputDigest`, clears its error, and inserts `claims` for the run. Throws `StoreError.claimConflict` (and
-    /// changes nothing) when another run already holds one of the claims.
+    /// Marks attempts as proved to have had no effect by a lookup made when the API could no longer apply them.
+    func disprove(attemptIDs: [Int64], lease: Lease) async throws
+    /// In one transaction: finishes `attempt` (if given) as succeeded with its status code, marks the step `done`
+    /// with `outputs` and `inputDigest`, clears its error, and inserts `claims` for the run. Throws
+    /// `StoreError.claimConflict` (and changes nothing) when another run already holds one of the claims.
     func completeStep(
-        runID: String, stepID: String, outputs: [String: JSONValue], inputDigest: String?, claims: [Claim],
-        attemptID: Int64?, at: Date
+        _ lease: Lease, stepID: String, outputs: [String: JSONValue], inputDigest: String?, claims: [Claim],
+        attempt: FinishedAttempt?
     ) async throws
     /// Sets a step's status, last error and next retry time (outputs untouched).
     func setStepState(
-        runID: String, stepID: String, status: StepStatus, lastError: String?, nextRetryAt: Date?, at: Date
+        _ lease: Lease, stepID: String, status: StepStatus, lastError: String?, nextRetryAt: Date?
     ) async throws
     /// Puts the given steps back to `pending`: clears their outputs, error, digest and the run's claims made by
     /// them (`retry --from`). Attempt history is kept.
-    func resetSteps(runID: String, stepIDs: [String], at: Date) async throws
+    func resetSteps(_ lease: Lease, stepIDs: [String]) async throws
 
     // MARK: Claims
 
@@ -78,13 +88,23 @@ public protocol CheckpointStore: Sendable {
 
     /// Inserts the batch unless one with the same id exists; returns the stored one.
     func createBatch(_ batch: BatchRecord) async throws -> BatchRecord
-    func batch(id: String) async throws -> BatchRecord?
+
+    // MARK: Lifecycle
+
+    /// Closes the store's connections; any later call fails.
+    func close() async throws
 }
 
-extension CheckpointStore {
-    /// Records an attempt, durably when its purpose is `.send`.
-    public func beginAttempt(_ attempt: AttemptRecord) async throws -> AttemptRecord {
-        try await beginAttempt(attempt, isDurable: attempt.purpose == .send)
+/// A 2xx attempt finished in the commit that keeps its step's outputs.
+public struct FinishedAttempt: Sendable, Hashable {
+    public var id: Int64
+    public var statusCode: Int
+    public var at: ClockReading
+
+    public init(id: Int64, statusCode: Int, at: ClockReading) {
+        self.id = id
+        self.statusCode = statusCode
+        self.at = at
     }
 }
 
@@ -94,6 +114,8 @@ public struct StoreError: Error, CustomStringConvertible, Sendable, Equatable {
         case claimConflict = "claim_conflict"
         case notFound = "not_found"
         case supersededSchema = "superseded_schema"
+        /// The caller's lease was taken over or expired: it may no longer write to the run.
+        case leaseLost = "lease_lost"
         case io
     }
 
@@ -107,6 +129,13 @@ public struct StoreError: Error, CustomStringConvertible, Sendable, Equatable {
 
     public static func claimConflict(_ claim: Claim, heldBy run: String) -> StoreError {
         StoreError(.claimConflict, "\(claim.scope) \(claim.value) is already held by run \(run)")
+    }
+
+    /// The lease of `lease.runID` is no longer `lease.owner`'s at `lease.epoch`; `holder` has it now (nil: free).
+    public static func leaseLost(_ lease: Lease, holder: String?) -> StoreError {
+        StoreError(
+            .leaseLost,
+            "lease of run \(lease.runID) lost to " + (holder.map(LeaseOwner.describe) ?? "expiry (no execution holds it now)"))
     }
 
     public var description: String { message }

@@ -58,12 +58,19 @@ public struct RunRecord: Sendable, Hashable, Codable {
     public var updatedAt: Date
     public var leaseOwner: String?
     public var leaseExpiresAt: Date?
+    /// Grows by one every time an execution takes the lease; commits are fenced on it (see `Lease`).
+    public var leaseEpoch: Int64
+    /// The API this run was started against (`scheme://host[:port]`); resuming elsewhere is refused.
+    public var baseURL: String?
+    /// The workflow file the run was started with, so `resume` finds it again.
+    public var workflowPath: String?
 
     public init(
         id: String, key: String, kind: RunKind, parentID: String? = nil, batchID: String? = nil, workflow: String,
         definitionDigest: String, inputsDigest: String, inputs: JSONValue, inputPath: String? = nil,
         status: RunStatus = .pending, lastError: String? = nil, createdAt: Date, updatedAt: Date,
-        leaseOwner: String? = nil, leaseExpiresAt: Date? = nil
+        leaseOwner: String? = nil, leaseExpiresAt: Date? = nil, leaseEpoch: Int64 = 0, baseURL: String? = nil,
+        workflowPath: String? = nil
     ) {
         self.id = id
         self.key = key
@@ -81,6 +88,9 @@ public struct RunRecord: Sendable, Hashable, Codable {
         self.updatedAt = updatedAt
         self.leaseOwner = leaseOwner
         self.leaseExpiresAt = leaseExpiresAt
+        self.leaseEpoch = leaseEpoch
+        self.baseURL = baseURL
+        self.workflowPath = workflowPath
     }
 }
 
@@ -132,12 +142,14 @@ public enum AttemptPurpose: String, Sendable, Codable, CaseIterable {
 /// How a request ended. `nil` in `AttemptRecord.outcome` means no outcome was recorded: the process died
 /// between sending and recording, so the attempt is in doubt.
 public enum AttemptOutcome: String, Sendable, Codable, CaseIterable {
-    /// A 2xx answer.
+    /// A 2xx answer (possibly one the workflow could not use: then `error` says why). The effect happened.
     case succeeded
     /// An HTTP error answer (status kept in `statusCode`).
     case httpError = "http_error"
     /// No answer: the connection failed or dropped after the request may have reached the server.
     case noAnswer = "no_answer"
+    /// Certainly never reached the server (connection refused or never established).
+    case notSent = "not_sent"
     /// Abandoned before an answer (shutdown); treated like `noAnswer`.
     case abandoned
     /// Was in doubt; a person said (`onboard resolve --not-happened`) that it had no effect.
@@ -145,12 +157,19 @@ public enum AttemptOutcome: String, Sendable, Codable, CaseIterable {
 }
 
 /// One request, written **before** it is sent; the outcome is filled in when known.
+///
+/// Times are kept twice: wall time (`startedAt`, for people and for another boot) and, on Linux, seconds of
+/// `CLOCK_BOOTTIME` with the boot's id (`startedUptime`, `bootID`), which no wall-clock jump can move. The settle
+/// window is counted on the latter whenever the boot is the same (see `SettleWindow`).
 public struct AttemptRecord: Sendable, Hashable, Codable {
     /// Assigned by the store on insert.
     public var id: Int64?
     public var runID: String
     public var stepID: String
     public var purpose: AttemptPurpose
+    /// What the request may do: the step's effect for a `.send`, `.read` for lookups and polls. A request that
+    /// may create something is durable before it leaves; a `.purchase` counts against a spend ceiling.
+    public var effect: StepEffect
     /// `runID/stepID/n`: identifies this attempt in logs and in the API call (where a definition sends one).
     public var idempotencyKey: String
     public var method: String
@@ -162,16 +181,31 @@ public struct AttemptRecord: Sendable, Hashable, Codable {
     public var statusCode: Int?
     /// Redacted error text (the API's Message, or the transport error).
     public var error: String?
+    /// SHA-256 of the request as sent, secrets redacted (a step's sends only): what an in-doubt step is pinned to.
+    public var requestDigest: String?
+    /// The run's inputs digest when it was sent: the inputs a lookup for it must use.
+    public var inputsDigest: String?
+    /// How long the client waited for an answer before giving up, in seconds.
+    public var timeout: Double?
+    /// `CLOCK_BOOTTIME` seconds at the start and end, and the boot they belong to (Linux; nil elsewhere).
+    public var startedUptime: Double?
+    public var finishedUptime: Double?
+    public var bootID: String?
+    /// When a lookup made after the API could no longer apply this request proved it had no effect.
+    public var disprovedAt: Date?
 
     public init(
-        id: Int64? = nil, runID: String, stepID: String, purpose: AttemptPurpose, idempotencyKey: String,
-        method: String, path: String, startedAt: Date, finishedAt: Date? = nil, outcome: AttemptOutcome? = nil,
-        statusCode: Int? = nil, error: String? = nil
+        id: Int64? = nil, runID: String, stepID: String, purpose: AttemptPurpose, effect: StepEffect = .read,
+        idempotencyKey: String, method: String, path: String, startedAt: Date, finishedAt: Date? = nil,
+        outcome: AttemptOutcome? = nil, statusCode: Int? = nil, error: String? = nil, requestDigest: String? = nil,
+        inputsDigest: String? = nil, timeout: Double? = nil, startedUptime: Double? = nil,
+        finishedUptime: Double? = nil, bootID: String? = nil, disprovedAt: Date? = nil
     ) {
         self.id = id
         self.runID = runID
         self.stepID = stepID
         self.purpose = purpose
+        self.effect = effect
         self.idempotencyKey = idempotencyKey
         self.method = method
         self.path = path
@@ -180,30 +214,42 @@ public struct AttemptRecord: Sendable, Hashable, Codable {
         self.outcome = outcome
         self.statusCode = statusCode
         self.error = error
+        self.requestDigest = requestDigest
+        self.inputsDigest = inputsDigest
+        self.timeout = timeout
+        self.startedUptime = startedUptime
+        self.finishedUptime = finishedUptime
+        self.bootID = bootID
+        self.disprovedAt = disprovedAt
     }
 
     /// Sent, and nothing is known of what happened.
     public var isInDoubt: Bool { outcome == nil || outcome == .noAnswer || outcome == .abandoned }
 
-    /// Sent and never answered (or answered 502/504, which say the API's upstream may still be working): the API
-    /// may apply it later, so a lookup made now may miss it.
+    /// Sent and never answered (or answered by a gateway that gave up, 502/504): the API may apply it later, so
+    /// a lookup made now may miss it.
     public var mayStillBeInFlight: Bool {
         switch outcome {
         case nil, .noAnswer?, .abandoned?: return true
-        case .httpError?: return [502, 504].contains(statusCode ?? 0)
-        default: return false
+        case .httpError?: return OutcomeClass.upstreamMayStillWork(status: statusCode ?? 0)
+        case .succeeded?, .notSent?, .resolvedNotHappened?: return false
         }
     }
 
-    /// The request may have had its effect: no answer, an answer of 500/502/504, a 409, or a success whose
-    /// outputs were never committed. A create step looks before it sends again after such an attempt.
+    /// The request may have had its effect: no answer, an answer that may hide one (500, 502, 504, 409), or a 2xx
+    /// (even one the workflow could not use), and no lookup has disproved it since. A create step looks before it
+    /// sends again after such an attempt.
     public var mayHaveTakenEffect: Bool {
+        guard disprovedAt == nil else { return false }
         switch outcome {
         case nil, .noAnswer?, .abandoned?, .succeeded?: return true
-        case .httpError?: return [409, 500, 502, 504].contains(statusCode ?? 0)
-        case .resolvedNotHappened?: return false
+        case .httpError?: return OutcomeClass.classify(status: statusCode ?? 0).mayHaveTakenEffect
+        case .notSent?, .resolvedNotHappened?: return false
         }
     }
+
+    /// A send of a step that creates something, which may have done so: what makes the step in doubt.
+    public var isUncertainCreate: Bool { purpose == .send && effect.createsSomething && mayHaveTakenEffect }
 }
 
 /// An output value that at most one run may hold (a purchased phone number), so that two items reconciling

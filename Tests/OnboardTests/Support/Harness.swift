@@ -1,6 +1,7 @@
 import Foundation
 import Logging
 import OnboardCore
+import OnboardRuntime
 import OnboardSQLite
 import TelegentClient
 import TelegentSimulator
@@ -54,37 +55,42 @@ struct Harness: Sendable {
             value, definition: definition, environment: environment, document: nil, file: "test-input")
     }
 
-    /// A transport and runner against this simulator, sharing nothing with others unless given.
-    func runner(
-        workflow: WorkflowDefinition, rate: RateSpec = RateSpec(requests: 100_000), owner: String = "test-\(UUID().uuidString.prefix(6))",
-        shutdown: ShutdownSignal = ShutdownSignal(), timeout: Duration = .seconds(10),
-        settleWindow: Duration = .milliseconds(500), events: @escaping RunEventSink = { _ in }
-    ) throws -> (Runner, TelegentHTTPTransport) {
+    /// The engine's settings for this simulator and this database, as the CLI would build them (fast retries, a
+    /// short lease and settle window, so tests of waiting do not wait long).
+    func configuration(
+        rate: RateSpec = RateSpec(requests: 100_000), timeout: Duration = .seconds(10),
+        settleWindow: Duration = .milliseconds(500), leaseDuration: Duration = .seconds(15),
+        clock: any RunClock = SystemClock()
+    ) -> Engine.Configuration {
         let credential = SimulatorCredential.demo
-        let transport = try TelegentHTTPTransport(
-            baseURL: simulator.baseURL, auth: workflow.auth,
-            credentials: .init(accountKey: credential.accountKey, accountSecret: credential.accountSecret),
-            limiter: rate.makeLimiter(), timeout: timeout)
-        let runner = Runner(
-            definition: workflow, store: store, transport: transport,
-            configuration: .init(
-                retryPolicy: Self.fastRetries, leaseDuration: .seconds(3), owner: owner, environment: Self.environment,
-                settleWindow: settleWindow),
-            shutdown: shutdown, events: events)
-        return (runner, transport)
+        return Engine.Configuration(
+            database: .sqlite(path: dbPath), baseURL: simulator.baseURL,
+            credentials: .init(accountKey: credential.accountKey, accountSecret: credential.accountSecret), rate: rate,
+            requestTimeout: timeout, settleWindow: settleWindow, leaseDuration: leaseDuration,
+            retryPolicy: Self.fastRetries, environment: Self.environment, clock: clock)
+    }
+
+    /// Runs `body` with an engine built by the composition root on this harness's store and simulator.
+    func withEngine<T: Sendable>(
+        workflow: WorkflowDefinition, _ configuration: Engine.Configuration? = nil,
+        shutdown: ShutdownSignal = ShutdownSignal(), events: @escaping RunEventSink = { _ in },
+        _ body: (Engine) async throws -> T
+    ) async throws -> T {
+        try await Engine.with(
+            configuration ?? self.configuration(), definition: workflow, store: store, shutdown: shutdown,
+            events: events, body)
     }
 
     /// Prepares and executes one run of `inputs` to its end; returns its final status.
     @discardableResult
     func run(
-        _ inputs: RunInputs, workflow: WorkflowDefinition, key: String = "acme", acceptChanges: Bool = false
+        _ inputs: RunInputs, workflow: WorkflowDefinition, key: String = "acme", acceptChanges: Bool = false,
+        _ configuration: Engine.Configuration? = nil
     ) async throws -> RunStatus {
-        let (runner, transport) = try runner(workflow: workflow)
-        defer { Task { try? await transport.shutdown() } }
-        let run = try await runner.prepare(key: key, kind: .single, inputs: inputs, inputPath: nil, acceptChanges: acceptChanges)
-        let status = try await runner.execute(run, inputs: inputs)
-        try await transport.shutdown()
-        return status
+        try await withEngine(workflow: workflow, configuration) { engine in
+            let run = try await engine.runner.prepare(key: key, kind: .single, inputs: inputs, inputPath: nil)
+            return try await engine.runner.execute(run, inputs: inputs, options: .init(acceptChanges: acceptChanges)).status
+        }
     }
 
     func steps(_ key: String = "acme") async throws -> [String: StepRecord] {
