@@ -21,8 +21,16 @@ let faultedPostPaths = [
 /// The simulator tries a path's rules in order and the first that passes its probability roll acts, so each rule's
 /// probability is conditional on the earlier ones having missed: rule i gets p_i / (1 - p_1 - ... - p_(i-1)), which
 /// makes the unconditional rates exactly the shares above.
-func faultFile(rate: Double, latencyMs: Int = 300) -> String {
+func faultFile(rate: Double, latencyMs: Int = 300, slowRate: Double = 0, slowMs: Int = 1_500) -> String {
     var rules: [[String: Any]] = []
+    if slowRate > 0 {
+        // First, so its probability is its own share: answers that come after onboard stopped waiting.
+        for path in faultedPostPaths {
+            rules.append([
+                "method": "POST", "path": path, "action": "latency", "latency_ms": slowMs, "probability": min(1, slowRate),
+            ])
+        }
+    }
     if rate > 0 {
         let kinds: [(share: Double, rule: [String: Any])] = [
             (rate / 3, ["action": "drop"]),

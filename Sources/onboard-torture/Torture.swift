@@ -13,7 +13,11 @@ struct Torture: AsyncParsableCommand {
             create/purchase POSTs and on number availability (drop p/3, HTTP 500 p/6, HTTP 503 p/6, 300 ms latency \
             p/3, for a total rate p) and on every GET lookup (HTTP 503 p/10); writes a batch manifest of ITEMS \
             subscribers under max(1, ITEMS/5) accounts; then runs `onboard batch` and SIGKILLs it after a random \
-            delay (seeded, uniform in [0, D]; D starts at the estimated batch duration and adapts so the kills are spread over the work and most runs die in flight) until KILLS runs were killed. Then it reruns \
+            delay (seeded, uniform in [0, D]; D starts at the estimated batch duration and adapts so the kills are spread over the work and most runs die in flight) until KILLS runs were killed. \
+            Besides plain kills, a share of the rounds (--pauses) SIGSTOPs the run past its lease, runs a second \
+            process on the same database meanwhile, then SIGCONTs the first (which must stop what it lost without \
+            sending it again); another share (--concurrent) starts a second process beside the first; and a share of \
+            the POSTs (--slow-rate) is applied by the API only after onboard's request timeout. Then it reruns \
             the batch without killing until it exits 0 (at most 10 times) and checks:
 
               - the simulator's ledger: exactly one account and message route per account, and one purchase, \
@@ -40,6 +44,24 @@ struct Torture: AsyncParsableCommand {
 
     @Option(help: ArgumentHelp("Milliseconds of the `latency` fault (0 leaves that fault out).", valueName: "ms"))
     var faultLatency = 300
+
+    @Option(help: ArgumentHelp("Share of the create/purchase POSTs the API applies only after --slow-ms, beyond onboard's --request-timeout (0 leaves them out).", valueName: "p"))
+    var slowRate = 0.05
+
+    @Option(help: ArgumentHelp("Milliseconds a slow answer takes (more than --request-timeout).", valueName: "ms"))
+    var slowMs = 1_500
+
+    @Option(help: ArgumentHelp("onboard's --request-timeout, seconds.", valueName: "s"))
+    var requestTimeout = 1.0
+
+    @Option(help: ArgumentHelp("onboard's lease (--lease-seconds): how long a paused run holds its items.", valueName: "s"))
+    var leaseSeconds = 2.0
+
+    @Option(help: ArgumentHelp("Share of the rounds that SIGSTOP the run past its lease, run a second process meanwhile, then SIGCONT it.", valueName: "p"))
+    var pauses = 0.25
+
+    @Option(help: ArgumentHelp("Share of the rounds that start a second `onboard batch` on the same database while the first runs.", valueName: "p"))
+    var concurrent = 0.25
 
     @Option(help: ArgumentHelp("Seed of the kill delays and of the simulator's random choices.", valueName: "s"))
     var seed: UInt64 = 1
@@ -73,6 +95,13 @@ struct Torture: AsyncParsableCommand {
         guard concurrency >= 1 else { throw ValidationError("--concurrency must be at least 1 (got \(concurrency)).") }
         guard latency >= 0 else { throw ValidationError("--latency must not be negative (got \(latency)).") }
         guard timeout > 0 else { throw ValidationError("--timeout must be positive (got \(timeout)).") }
+        guard (0...1).contains(slowRate), (0...1).contains(pauses), (0...1).contains(concurrent), pauses + concurrent <= 1 else {
+            throw ValidationError("--slow-rate, --pauses and --concurrent are shares from 0 to 1 (--pauses + --concurrent at most 1).")
+        }
+        guard requestTimeout > 0, Double(slowMs) / 1000 > requestTimeout else {
+            throw ValidationError("--slow-ms must be longer than --request-timeout (got \(slowMs) ms and \(requestTimeout) s).")
+        }
+        guard leaseSeconds >= 1 else { throw ValidationError("--lease-seconds must be at least 1 (got \(leaseSeconds)).") }
     }
 
     func run() async throws {

@@ -13,6 +13,13 @@ struct TortureSession {
 
     /// Every `onboard batch` started so far.
     var runs = 0
+    /// Rounds that paused the run past its lease, and that ran a second process beside the first.
+    var pausesDone = 0
+    var concurrentDone = 0
+    /// Runs SIGCONTed after their lease was taken over that then exited on their own (they must not resend).
+    var resumedAfterPause: [Int32: Int] = [:]
+    /// Chooses each round's kind (kill, pause, concurrent), seeded.
+    var roundChoice: SplitMix64
     var killsDone = 0
     /// Kills of runs that had made API requests (the others died before their first request, or had no work).
     var killsMidAPI = 0
@@ -31,6 +38,7 @@ struct TortureSession {
         self.workDir = workDir
         self.isTemporaryWorkDir = isTemporaryWorkDir
         manifest = BatchManifest(items: options.items)
+        roundChoice = SplitMix64(seed: options.seed ^ 0x7061_7573_6573)
         var environment = ProcessInfo.processInfo.environment
         environment["TELEGENT_ACCOUNT_KEY"] = "DID-onboard-demo"
         environment["TELEGENT_ACCOUNT_SECRET"] = "demo-secret-not-for-production"
@@ -40,6 +48,11 @@ struct TortureSession {
 
     var elapsed: Double { (ContinuousClock.now - started).seconds }
     var databasePath: String { workDir + "/onboard.sqlite" }
+    /// How long the API may still apply a request after onboard stopped waiting: the slowest fault beyond the
+    /// request timeout (a slow answer), or the 300 ms fault latency of a killed run's request, plus a margin.
+    var settleWindow: Double {
+        max(1, Double(options.slowMs) / 1000 - options.requestTimeout + 0.5, Double(options.faultLatency) / 1000 + 0.5)
+    }
     var manifestPath: String { workDir + "/batch.yaml" }
 
     /// Runs the torture; true for PASS. Never throws: setup errors are a FAIL with their message.
@@ -51,7 +64,9 @@ struct TortureSession {
         var figures = Figures()
         do {
             let faults = workDir + "/faults.json"
-            try faultFile(rate: options.faultRate, latencyMs: options.faultLatency).write(toFile: faults, atomically: true, encoding: .utf8)
+            try faultFile(
+                rate: options.faultRate, latencyMs: options.faultLatency, slowRate: options.slowRate, slowMs: options.slowMs
+            ).write(toFile: faults, atomically: true, encoding: .utf8)
             try manifest.yaml.write(toFile: manifestPath, atomically: true, encoding: .utf8)
             try FileManager.default.createDirectory(atPath: workDir + "/runs", withIntermediateDirectories: true)
             let sim = try await Simulator.start(
@@ -81,8 +96,8 @@ struct TortureSession {
             arguments: [
                 "batch", manifestPath, "--db", databasePath, "--base-url", baseURL,
                 "--concurrency", String(options.concurrency), "--rate", "100000/min",
-                // The simulator's slowest fault holds a request 300 ms; a killed run's request is applied by then.
-                "--settle-window", "1",
+                "--request-timeout", String(options.requestTimeout), "--lease-seconds", String(options.leaseSeconds),
+                "--settle-window", String(settleWindow),
             ],
             environment: environment, directory: workDir,
             stdoutPath: "\(workDir)/runs/\(name).out", stderrPath: "\(workDir)/runs/\(name).err")
@@ -113,6 +128,17 @@ struct TortureSession {
             let bound = schedule.bound
             let delay = schedule.nextDelay()
             delays.append(delay)
+            let choice = roundChoice.unit()
+            if choice < options.pauses + options.concurrent {
+                let pause = choice < options.pauses
+                try await adversityRound(pause: pause, delay: delay, bound: bound, simulator: simulator)
+                let ledger = try await simulator.ledger()
+                let progress = manifest.progress(ledger)
+                schedule.killed(before: progressSoFar, after: progress, killsLeft: max(0, options.kills - killsDone))
+                progressSoFar = progress
+                requestsSoFar = ledger.requests
+                continue
+            }
             let child = try startBatch(baseURL: baseURL)
             let runStart = ContinuousClock.now
             let endedFirst = await withTaskGroup(of: Bool.self) { group in
@@ -149,9 +175,7 @@ struct TortureSession {
                 say(String(
                     format: "       run %d ended on its own, exit %d after %.3f s (kill was due at %.3f s), %d request(s), batch %.0f%% done  elapsed %.1f s",
                     runs, termination.status, duration, delay, requests, progress * 100, elapsed))
-                guard [0, 1, 3].contains(termination.status), !termination.signaled else {
-                    throw TortureError.setup("onboard batch run \(runs) ended with exit code \(termination.status)\(termination.signaled ? " (signal)" : ""), expected 0, 1 or 3:\n\(child.outputTail())")
-                }
+                try expectOrdinaryEnd(termination, of: child)
             }
             if attempts > max(100, options.kills * 20) {
                 throw TortureError.setup("\(attempts) runs for \(killsDone) kills: the runs end before they can be killed")
@@ -170,8 +194,8 @@ struct TortureSession {
                 format: "final run %d (run %d): exit %d in %.2f s  elapsed %.1f s",
                 finalRuns, runs, termination.status, (termination.endedAt - runStart).seconds, elapsed))
             if termination.status == 0 && !termination.signaled { return true }
-            guard [1, 3].contains(termination.status), !termination.signaled else {
-                problems.append("final run \(runs) ended with exit code \(termination.status), expected 0, 1 or 3")
+            guard [1, 3, 4].contains(termination.status), !termination.signaled else {
+                problems.append("final run \(runs) ended with exit code \(termination.status), expected 0, 1, 3 or 4")
                 return false
             }
         }
@@ -247,7 +271,7 @@ struct TortureSession {
             }
         }
         let kinds = finishedOnTheirOwn.sorted { $0.key < $1.key }.map { "exit\($0.key)=\($0.value)" }.joined(separator: ",")
-        var line = "torture: \(passed ? "PASS" : "FAIL") items=\(options.items) kills=\(killsDone) "
+        var line = "torture: \(passed ? "PASS" : "FAIL") items=\(options.items) kills=\(killsDone) pauses=\(pausesDone) concurrent=\(concurrentDone) "
             + "fault_rate=\(options.faultRate) seed=\(options.seed) runs=\(runs) kills_mid_api=\(killsMidAPI) duplicates=\(figures.duplicates) "
             + "lost=\(figures.lost) integrity=\(figures.integrity) in \(String(format: "%.1f", elapsed)) s"
         if !wrongAreas.isEmpty { line += " wrong_area=\(wrongAreas.count)" }
@@ -261,7 +285,10 @@ struct TortureSession {
             var document: [String: Any] = [
                 "verdict": passed ? "PASS" : "FAIL",
                 "items": options.items, "accounts": manifest.accounts, "kills": killsDone,
-                "kills_requested": options.kills, "kills_mid_api": killsMidAPI, "wrong_area": wrongAreas, "fault_rate": options.faultRate, "seed": options.seed,
+                "kills_requested": options.kills, "kills_mid_api": killsMidAPI, "pauses": pausesDone,
+                "concurrent_rounds": concurrentDone, "slow_rate": options.slowRate, "slow_ms": options.slowMs,
+                "request_timeout_s": options.requestTimeout, "lease_s": options.leaseSeconds,
+                "resumed_after_pause": resumedAfterPause.map { "exit\($0.key)=\($0.value)" }.sorted(), "wrong_area": wrongAreas, "fault_rate": options.faultRate, "seed": options.seed,
                 "concurrency": options.concurrency, "latency_ms": options.latency, "fault_latency_ms": options.faultLatency,
                 "runs": runs, "final_runs": finalRuns, "ended_on_their_own": kinds,
                 "duplicates": figures.duplicates, "lost": figures.lost, "not_done": figures.notDone,

@@ -1,0 +1,282 @@
+import Foundation
+import OnboardRuntime
+import OnboardSQLite
+import TelegentClient
+import TelegentSimulator
+import Testing
+
+@testable import OnboardCore
+
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+/// Exactly once outside crashes: a slow answer, a paused holder, a holder in another PID namespace, a wall-clock
+/// jump, an edit while a step is in doubt, and a 2xx the workflow cannot use. Each ends with exactly one of each
+/// effect in the simulator's ledger.
+@Suite struct ExactlyOnceTests {
+    /// The purchase answers after the client's request timeout: the lookup right after the timeout finds nothing
+    /// (the API has not applied it yet), and only a settle window counted from `start + timeout` waits long enough.
+    @Test func slowAnswerPastTheRequestTimeoutIsAdoptedNotBoughtAgain() async throws {
+        try await Harness.with { harness in
+            let workflow = try Harness.workflow()
+            harness.simulator.world.addFaults([
+                FaultRule(method: "POST", path: "/v1.0/numbers/provision", action: .latency, latencyMs: 2_500, count: 1)
+            ])
+            let events = EventLog()
+            // Timeout 1 s, settle 2 s: counted from the start (the old rule) the window would close at 2 s, before
+            // the API applies the purchase at 2.5 s.
+            let configuration = harness.configuration(timeout: .seconds(1), settleWindow: .seconds(2))
+            try await harness.withEngine(workflow: workflow, configuration, events: events.append) { engine in
+                let inputs = try Harness.inputs()
+                let run = try await engine.runner.prepare(key: "acme", kind: .single, inputs: inputs, inputPath: nil)
+                #expect(try await engine.runner.execute(run, inputs: inputs).status == .done)
+            }
+            harness.expectExactlyOneSetup()
+            #expect(harness.requests("POST /v1.0/numbers/provision") == 1, "not bought again")
+            #expect(events.adopted.contains("provision"))
+        }
+    }
+
+    /// A holder stopped (Ctrl-Z, `kill -STOP`) in its backoff, past its lease: another process takes over and
+    /// finishes; the stopped one, continued, notices the lost lease before sending anything and exits 1.
+    @Test func pausedHolderStopsOnceItsLeaseIsTakenOver() async throws {
+        try await Harness.with { harness in
+            let input = try CLITests.write(CrashTests.input, "input.yaml", in: harness.directory)
+            harness.simulator.world.addFaults([
+                FaultRule(method: "POST", path: "/v1.0/numbers/provision", action: .status, status: 503, retryAfter: 8, count: 1)
+            ])
+            let arguments = [
+                "run", input, "--db", harness.dbPath, "--base-url", harness.simulator.baseURL, "--settle-window", "1",
+                "--lease-seconds", "3",
+            ]
+            let first = try OnboardBinary.Handle(arguments, directory: harness.directory, environment: OnboardBinary.environment())
+            let clock = ContinuousClock()
+            let deadline = clock.now + .seconds(60)
+            while harness.requests("POST /v1.0/numbers/provision") == 0, clock.now < deadline {
+                try await Task.sleep(for: .milliseconds(20))
+            }
+            #expect(harness.requests("POST /v1.0/numbers/provision") == 1, "the 503 was answered")
+            first.signal(SIGSTOP)
+            try await Task.sleep(for: .seconds(4))
+            let second = try await OnboardBinary.run(arguments, directory: harness.directory)
+            #expect(second.status == 0, "\(second.stdout)\(second.stderr)")
+            first.signal(SIGCONT)
+            let stopped = await first.wait()
+            #expect(stopped.status == 1, "\(stopped.stdout)\(stopped.stderr)")
+            #expect(stopped.stderr.contains("lease lost"), "\(stopped.stderr)")
+            harness.expectExactlyOneSetup()
+            #expect(harness.requests("POST /v1.0/numbers/provision") == 2, "the 503 and one purchase")
+            let run = try #require(try await harness.store.run(key: "crash-test"))
+            #expect(run.status == .done, "the paused process did not overwrite the status")
+        }
+    }
+
+    /// A holder in another PID namespace (a container, `unshare --pid`) has a PID that means nothing here: its
+    /// lease must not be taken over early, whatever process has that number on this side.
+    @Test func holderInAnotherPIDNamespaceIsNotTakenOver() async throws {
+        guard let unshare = PIDNamespace.unshareCommand() else {
+            print("skipped: unshare --pid is not permitted here (needs CAP_SYS_ADMIN)")
+            return
+        }
+        try await Harness.with { harness in
+            let input = try CLITests.write(CrashTests.input, "input.yaml", in: harness.directory)
+            harness.simulator.world.addFaults([
+                FaultRule(method: "POST", path: "/v1.0/numbers/provision", action: .stall, latencyMs: 8_000, count: 1)
+            ])
+            let arguments = ["run", input, "--db", harness.dbPath, "--base-url", harness.simulator.baseURL, "--lease-seconds", "60"]
+            // Inside the namespace the holder gets a PID no process has out here (ns_last_pid), as in a container.
+            let holder = Process()
+            holder.executableURL = URL(fileURLWithPath: unshare)
+            holder.arguments = [
+                "--pid", "--fork", "--kill-child", "--mount-proc", "/bin/sh", "-c",
+                "echo 3999999 > /proc/sys/kernel/ns_last_pid 2>/dev/null; exec \"$0\" \"$@\"", OnboardBinary.path,
+            ] + arguments
+            holder.currentDirectoryURL = harness.directory
+            holder.environment = OnboardBinary.environment()
+            holder.standardOutput = FileHandle.nullDevice
+            holder.standardError = FileHandle.nullDevice
+            try holder.run()
+            defer { if holder.isRunning { kill(holder.processIdentifier, SIGKILL) } }
+            let clock = ContinuousClock()
+            let deadline = clock.now + .seconds(60)
+            while harness.ledger.purchases == 0, clock.now < deadline { try await Task.sleep(for: .milliseconds(20)) }
+            #expect(harness.ledger.purchases == 1, "the holder's purchase reached the API and is held there")
+            let owner = try #require(try await harness.store.run(key: "crash-test")?.leaseOwner)
+            #expect(LeaseOwner(rawValue: owner)?.pidNamespace != Host.pidNamespace)
+
+            let second = try await OnboardBinary.run(arguments, directory: harness.directory)
+            #expect(second.status == 4, "busy: \(second.stdout)\(second.stderr)")
+            #expect(second.stderr.contains("is being executed by"), "\(second.stderr)")
+            #expect(harness.ledger.purchases == 1)
+        }
+    }
+
+    /// A killed process's purchase is still in the API's hands when the run resumes, and the wall clock has
+    /// jumped an hour ahead meanwhile: the settle window is counted on CLOCK_BOOTTIME, so the resume still waits,
+    /// finds the purchase and adopts it.
+    @Test func wallClockJumpCannotShortenTheSettleWindow() async throws {
+        guard SystemClock.uptime() != nil, SystemClock.bootID != nil else {
+            print("skipped: no CLOCK_BOOTTIME or boot id on this system")
+            return
+        }
+        try await Harness.with { harness in
+            let workflow = try Harness.workflow()
+            let inputs = try Harness.inputs()
+            let runID = Runner.runID(forKey: "acme")
+            // Everything up to the purchase is done; the purchase itself was refused once (nothing bought).
+            harness.simulator.world.addFaults([
+                FaultRule(method: "POST", path: "/v1.0/numbers/provision", action: .status, status: 400, count: 1)
+            ])
+            #expect(try await harness.run(inputs, workflow: workflow) == .failed)
+            // A process (killed since) recorded its purchase and sent it; the API applies it 2 s later.
+            let stray = try await StrayRequest.leave(
+                harness, workflow: workflow, inputs: inputs, step: "provision", runID: runID, timeout: 2, applyAfterMs: 2_000)
+            let events = EventLog()
+            let configuration = harness.configuration(
+                timeout: .seconds(2), settleWindow: .seconds(1), clock: JumpedClock(seconds: 3_600))
+            let status = try await harness.withEngine(workflow: workflow, configuration, events: events.append) { engine in
+                let run = try #require(try await engine.store.run(id: runID))
+                return try await engine.runner.execute(run, inputs: inputs).status
+            }
+            try await stray.finish()
+            #expect(status == .done)
+            #expect(events.adopted == ["provision"])
+            harness.expectExactlyOneSetup()
+        }
+    }
+
+    /// `account.name` is renamed while the account step is in doubt: the rerun refuses with a diff; with
+    /// `--accept-changes` it looks the account up under the name that was sent, adopts it, and never creates a
+    /// second one.
+    @Test func renameWhileInDoubtIsDriftAndLooksUpWhatWasSent() async throws {
+        try await Harness.with { harness in
+            let input = try CLITests.write(CrashTests.input, "input.yaml", in: harness.directory)
+            let arguments = ["run", input, "--db", harness.dbPath, "--base-url", harness.simulator.baseURL, "--settle-window", "1"]
+            harness.simulator.world.addFaults([
+                FaultRule(method: "POST", path: "/v1.0/account/create", action: .stall, latencyMs: 10_000, count: 1)
+            ])
+            let handle = try OnboardBinary.Handle(arguments, directory: harness.directory, environment: OnboardBinary.environment())
+            let clock = ContinuousClock()
+            let deadline = clock.now + .seconds(60)
+            while harness.ledger.accounts == 0, clock.now < deadline { try await Task.sleep(for: .milliseconds(10)) }
+            handle.signal(SIGKILL)
+            _ = await handle.wait()
+            harness.simulator.world.clearFaults()
+
+            _ = try CLITests.write(
+                CrashTests.input.replacingOccurrences(of: "name: Crash Co,", with: "name: Crash Company,"), "input.yaml",
+                in: harness.directory)
+            let refused = try await OnboardBinary.run(arguments, directory: harness.directory)
+            #expect(refused.status == 2, "\(refused.stdout)\(refused.stderr)")
+            #expect(refused.stderr.contains("account.name: \"Crash Co\" → \"Crash Company\""), "\(refused.stderr)")
+            #expect(refused.stderr.contains("steps in doubt whose request would now differ from what was sent: account"))
+            #expect(harness.ledger.accounts == 1)
+
+            let accepted = try await OnboardBinary.run(arguments + ["--accept-changes"], directory: harness.directory)
+            #expect(accepted.status == 0, "\(accepted.stdout)\(accepted.stderr)")
+            #expect(accepted.stdout.contains("looked up with the values that were sent: account"), "\(accepted.stdout)")
+            #expect(accepted.stdout.contains("found existing, adopted"), "\(accepted.stdout)")
+            harness.expectExactlyOneSetup()
+        }
+    }
+
+    /// The purchase is answered 200 with an order still `Pending`, and the workflow requires `Complete`: the
+    /// answer is an effect, so the resumes adopt that number instead of buying again.
+    @Test func failedRequireOnA2xxIsAnEffect() async throws {
+        try await Harness.with(SimulatorConfiguration(rateLimitPerMinute: nil, orderSettleDelay: .milliseconds(700))) { harness in
+            let text = try String(contentsOfFile: Harness.root.appendingPathComponent("workflows/quickstart.yaml").path, encoding: .utf8)
+            let strict = text.replacingOccurrences(
+                of: "    claims: [phone_number]\n",
+                with: "    claims: [phone_number]\n    require:\n      - check: \"response.OrderStatus == 'Complete'\"\n        message: the order is not complete yet\n")
+            #expect(strict != text)
+            let path = try CLITests.write(strict, "strict.yaml", in: harness.directory)
+            let workflow = try WorkflowLoader.load(path: path)
+            let inputs = try Harness.inputs(workflow: workflow)
+            #expect(try await harness.run(inputs, workflow: workflow) == .failed)
+            let sends = try await harness.store.attempts(runID: Runner.runID(forKey: "acme"), stepID: "provision")
+                .filter { $0.purpose == .send }
+            #expect(sends.map(\.outcome) == [.succeeded])
+            #expect(sends.first?.error == "the order is not complete yet")
+            #expect(try await harness.run(inputs, workflow: workflow) == .done)
+            #expect(try await harness.run(inputs, workflow: workflow) == .done)
+            harness.expectExactlyOneSetup()
+            #expect(harness.requests("POST /v1.0/numbers/provision") == 1)
+        }
+    }
+}
+
+/// A wall clock shifted by a fixed amount (as after an NTP step or a manual change); the boot clock is untouched.
+struct JumpedClock: RunClock {
+    var seconds: Double
+    func now() -> ClockReading {
+        var reading = SystemClock().now()
+        reading.wall = reading.wall.addingTimeInterval(seconds)
+        return reading
+    }
+}
+
+/// What a process killed right after sending a request leaves behind: its attempt row with no outcome, under a
+/// lease that expires, and the request itself, which the API applies later.
+struct StrayRequest {
+    let task: Task<APIResponse, any Error>
+    let transport: TelegentHTTPTransport
+
+    static func leave(
+        _ harness: Harness, workflow: WorkflowDefinition, inputs: RunInputs, step stepID: String, runID: String,
+        timeout: Double, applyAfterMs: Int
+    ) async throws -> StrayRequest {
+        let step = try #require(workflow.step(stepID))
+        var outputs: [String: [String: JSONValue]] = [:]
+        for record in try await harness.store.steps(runID: runID) where record.status == .done {
+            outputs[record.stepID] = record.outputs
+        }
+        let scope = RunScope(
+            inputs: try inputs.resolved(in: Harness.environment), steps: outputs,
+            run: ["id": .string(runID), "key": "acme"], environment: Harness.environment, isRedacted: false)
+        let request = try step.request.render(in: scope)
+        let run = try #require(try await harness.store.run(id: runID))
+        guard case .acquired(let lease) = try await harness.store.acquireLease(
+            runID: runID, owner: "gone.example:1:::dead", duration: .milliseconds(150), replacing: nil)
+        else { throw StoreError(.io, "no lease") }
+        let now = SystemClock().now()
+        _ = try await harness.store.beginAttempt(
+            AttemptRecord(
+                runID: runID, stepID: stepID, purpose: .send, effect: step.effect, idempotencyKey: "\(runID)/\(stepID)/stray",
+                method: request.method, path: request.path, startedAt: now.wall, inputsDigest: run.inputsDigest,
+                timeout: timeout, startedUptime: now.uptime, bootID: now.bootID),
+            lease: lease)
+        harness.simulator.world.addFaults([
+            FaultRule(method: request.method, path: request.path, action: .latency, latencyMs: applyAfterMs, count: 1)
+        ])
+        let credential = SimulatorCredential.demo
+        let transport = try TelegentHTTPTransport(
+            baseURL: harness.simulator.baseURL, auth: workflow.auth,
+            credentials: .init(accountKey: credential.accountKey, accountSecret: credential.accountSecret),
+            limiter: RateLimiter(limit: 1_000))
+        let task = Task { try await transport.send(request) }
+        try await Task.sleep(for: .milliseconds(300))  // the killed process's lease has expired
+        return StrayRequest(task: task, transport: transport)
+    }
+
+    func finish() async throws {
+        _ = try? await task.value
+        try await transport.shutdown()
+    }
+}
+
+enum PIDNamespace {
+    /// `unshare`'s path when this process may create a PID namespace, nil otherwise.
+    static func unshareCommand() -> String? {
+        guard let path = ["/usr/bin/unshare", "/bin/unshare"].first(where: FileManager.default.isExecutableFile(atPath:))
+        else { return nil }
+        let probe = Process()
+        probe.executableURL = URL(fileURLWithPath: path)
+        probe.arguments = ["--pid", "--fork", "--mount-proc", "/bin/true"]
+        probe.standardOutput = FileHandle.nullDevice
+        probe.standardError = FileHandle.nullDevice
+        guard (try? probe.run()) != nil else { return nil }
+        probe.waitUntilExit()
+        return probe.terminationStatus == 0 ? path : nil
+    }
+}
