@@ -93,7 +93,7 @@ public struct FaultRule: Sendable, Codable, Hashable {
             if !(400...599).contains(status) { return "status must be between 400 and 599 (got \(status))" }
         case .latency, .stall:
             guard let latencyMs else { return "action \"\(action.rawValue)\" needs latency_ms" }
-            if latencyMs < 0 { return "latency_ms must not be negative (got \(latencyMs))" }
+            if !(0...3_600_000).contains(latencyMs) { return "latency_ms must be from 0 to 3600000 (got \(latencyMs))" }
         case .drop:
             break
         }

@@ -33,7 +33,7 @@ struct SimLoad: AsyncParsableCommand {
     var json: String?
 
     mutating func validate() throws {
-        guard duration > 0 else { throw ValidationError("--duration must be positive.") }
+        guard duration.isFinite, duration > 0, duration <= 86_400 else { throw ValidationError("--duration must be from 0 to 86400 seconds.") }
         guard (1...4096).contains(concurrency) else { throw ValidationError("--concurrency must be from 1 to 4096.") }
     }
 

@@ -58,9 +58,11 @@ struct TelegentSim: AsyncParsableCommand {
 
     mutating func validate() throws {
         guard (0...65_535).contains(port) else { throw ValidationError("--port must be from 0 to 65535 (got \(port)).") }
-        guard latency >= 0 else { throw ValidationError("--latency must not be negative (got \(latency)).") }
-        guard tokenTTL >= 1 else { throw ValidationError("--token-ttl must be at least 1 second (got \(tokenTTL)).") }
-        if let orderDelay, orderDelay < 0 { throw ValidationError("--order-delay must not be negative (got \(orderDelay)).") }
+        guard (0...3_600_000).contains(latency) else { throw ValidationError("--latency must be from 0 to 3600000 ms (got \(latency)).") }
+        guard (1...315_360_000).contains(tokenTTL) else { throw ValidationError("--token-ttl must be from 1 second to 10 years (got \(tokenTTL)).") }
+        if let orderDelay, !(0...86_400_000).contains(orderDelay) {
+            throw ValidationError("--order-delay must be from 0 to 86400000 ms (got \(orderDelay)).")
+        }
         guard (0...1_000_000).contains(numbersPerArea) else {
             throw ValidationError("--numbers-per-area must be from 0 to 1000000 (got \(numbersPerArea)).")
         }
