@@ -122,7 +122,12 @@ let package = Package(
         .testTarget(name: "OnboardCoreTests", dependencies: ["OnboardCore"], swiftSettings: swiftSettings),
         .testTarget(
             name: "OnboardSQLiteTests",
-            dependencies: ["OnboardSQLite", "OnboardCore", .product(name: "GRDB", package: "GRDB.swift")],
+            dependencies: [
+                "OnboardSQLite", "OnboardCore",
+                .product(name: "GRDB", package: "GRDB.swift"),
+                // SHA-256 for the pins of shipped migrations.
+                .product(name: "Crypto", package: "swift-crypto"),
+            ],
             swiftSettings: swiftSettings
         ),
         .testTarget(
