@@ -6,8 +6,9 @@
 #   scripts/stress-tests.sh 5 --filter CLITests      # extra arguments go to `swift test`
 #
 # Environment: STRESS_LOAD (busy loops; default: one per core, 0 for none), STRESS_LOGS (folder for the logs of
-# each run; default: a new temporary folder, kept). Exit code: 0 when every run passed, 1 at the first that did
-# not, 2 for bad usage.
+# each run; default: a new temporary folder, kept), STRESS_KEEP_GOING=1 (do not stop at a failure: run all N and
+# count how often each test failed, to tell a rare flake from a steady failure). Exit code: 0 when every run
+# passed, 1 when one did not, 2 for bad usage.
 set -euo pipefail
 
 usage() { echo "usage: $0 N [swift test arguments...]" >&2; exit 2; }
@@ -55,7 +56,12 @@ now_ms() {
 seconds() { printf '%d.%d' $(($1 / 1000)) $(($1 % 1000 / 100)); }
 
 passed=0
+failed=0
+crashed=0
 total_ms=0
+keep_going=${STRESS_KEEP_GOING:-0}
+failures="$logs/failed-tests.txt"
+: > "$failures"
 for run in $(seq 1 "$runs"); do
     log="$logs/run-$(printf '%03d' "$run").log"
     started=$(now_ms)
@@ -77,8 +83,22 @@ for run in $(seq 1 "$runs"); do
     printf 'run %d/%d: %s  %6s s  (swift test exit %d, log %s)\n' "$run" "$runs" "$kind" "$(seconds $elapsed)" "$status" "$log"
     # What failed, as Swift Testing and SwiftPM report it.
     grep -E '✘|recorded an issue|unexpected signal code|Fatal error|error:' "$log" | head -n 20 | sed 's/^/    /' || true
-    printf 'stress: %s at run %d after %d passing run(s) of %d; %s s in all\n' "$kind" "$run" "$passed" "$runs" "$(seconds $total_ms)"
-    exit 1
+    if [[ $kind == CRASH ]]; then crashed=$((crashed + 1)); else failed=$((failed + 1)); fi
+    # The failing tests of this run, one name a line, for the summary's counts.
+    sed -nE 's/^✘ Test (.*) failed after .*/\1/p' "$log" | grep -vE '^run with [0-9]+ tests' \
+        | sed -E 's/ with [0-9]+ test cases$//' | sort -u >> "$failures" || true
+    if [[ $keep_going != 1 ]]; then
+        printf 'stress: %s at run %d after %d passing run(s) of %d; %s s in all\n' "$kind" "$run" "$passed" "$runs" "$(seconds $total_ms)"
+        exit 1
+    fi
 done
-printf 'stress: %d/%d runs passed, no failure, no crash; %s s in all, %s s per run\n' \
-    "$passed" "$runs" "$(seconds $total_ms)" "$(seconds $((total_ms / runs)))"
+if [[ $passed -eq $runs ]]; then
+    printf 'stress: %d/%d runs passed, no failure, no crash; %s s in all, %s s per run\n' \
+        "$passed" "$runs" "$(seconds $total_ms)" "$(seconds $((total_ms / runs)))"
+    exit 0
+fi
+printf 'stress: %d/%d runs passed, %d failed, %d crashed; %s s in all, %s s per run\n' \
+    "$passed" "$runs" "$failed" "$crashed" "$(seconds $total_ms)" "$(seconds $((total_ms / runs)))"
+echo "stress: failing tests (runs in which each failed):"
+sort "$failures" | uniq -c | sort -rn | sed 's/^/    /'
+exit 1
