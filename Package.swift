@@ -27,6 +27,8 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
         .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
         .package(url: "https://github.com/apple/swift-nio-ssl", from: "2.37.6"),
+        // UnixSignals: SIGINT/SIGTERM as an async sequence (already resolved through Hummingbird).
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
     ],
     targets: [
         // The engine: workflow definitions, templates, the run state machine, retry policy, rate limiter,
@@ -91,6 +93,7 @@ let package = Package(
                 "OnboardCore", "OnboardRuntime", "TelegentClient", "TelegentSimulator",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "UnixSignals", package: "swift-service-lifecycle"),
             ],
             swiftSettings: swiftSettings
         ),
@@ -128,13 +131,19 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "UnixSignals", package: "swift-service-lifecycle"),
             ],
             swiftSettings: swiftSettings
         ),
         .testTarget(name: "OnboardCoreTests", dependencies: ["OnboardCore"], swiftSettings: swiftSettings),
         .testTarget(
             name: "OnboardSQLiteTests",
-            dependencies: ["OnboardSQLite", "OnboardCore", .product(name: "GRDB", package: "GRDB.swift")],
+            dependencies: [
+                "OnboardSQLite", "OnboardCore",
+                .product(name: "GRDB", package: "GRDB.swift"),
+                // SHA-256 for the pins of shipped migrations.
+                .product(name: "Crypto", package: "swift-crypto"),
+            ],
             swiftSettings: swiftSettings
         ),
         // The store contract, run against every backend (parameterised over store factories).

@@ -1,5 +1,6 @@
 import Foundation
 import TelegentSimulator
+import UnixSignals
 
 /// One torture: simulator up, manifest written, the kill loop, the final runs, the checks and the verdict.
 struct TortureSession {
@@ -357,45 +358,46 @@ extension Duration {
 }
 
 /// The global timeout and SIGINT/SIGTERM: both kill every child at once (the simulator included) and exit.
-final class GuardRails: @unchecked Sendable {
-    private let timer: any DispatchSourceTimer
-    private let signals: [any DispatchSourceSignal]
+///
+/// Signals come through swift-service-lifecycle's `UnixSignalsSequence` (as in `onboard` itself); both watchers
+/// are child tasks of one task, so ``cancel()`` ends them together.
+final class GuardRails: Sendable {
+    private let watchers: Task<Void, Never>
 
     init(timeout: Double, workDir: String, json: String?) {
-        let queue = DispatchQueue(label: "onboard-torture.guard-rails")
-        timer = DispatchSource.makeTimerSource(queue: queue)
-        timer.schedule(deadline: .now() + timeout)
-        timer.setEventHandler {
-            Children.killAll()
-            let message = "still running after \(Int(timeout)) s (--timeout); every child killed"
-            say("torture: FAIL timeout: \(message) | work dir kept: \(workDir)")
-            if let json {
-                let document: [String: Any] = ["verdict": "FAIL", "problems": ["timeout: " + message], "work_dir": workDir]
-                if let data = try? JSONSerialization.data(withJSONObject: document, options: [.prettyPrinted, .sortedKeys]) {
-                    _ = FileManager.default.createFile(atPath: json, contents: data + Data("\n".utf8))
+        // Ignored until UnixSignals has registered its handlers (asynchronously), so an early Ctrl-C cannot leave
+        // the children running.
+        for number in [SIGINT, SIGTERM] { signal(number, SIG_IGN) }
+        // --timeout is validated positive; `inf` is "no timeout" (about 30 years), which `Duration` can hold.
+        let limit = Duration.seconds(min(timeout, 1e9))
+        watchers = Task {
+            await withTaskGroup(of: Void.self) { group in
+                group.addTask {
+                    guard (try? await Task.sleep(for: limit)) != nil else { return }
+                    Children.killAll()
+                    let message = "still running after \(Int(min(timeout, 1e9))) s (--timeout); every child killed"
+                    say("torture: FAIL timeout: \(message) | work dir kept: \(workDir)")
+                    if let json {
+                        let document: [String: Any] = ["verdict": "FAIL", "problems": ["timeout: " + message], "work_dir": workDir]
+                        if let data = try? JSONSerialization.data(withJSONObject: document, options: [.prettyPrinted, .sortedKeys]) {
+                            _ = FileManager.default.createFile(atPath: json, contents: data + Data("\n".utf8))
+                        }
+                    }
+                    exit(1)
+                }
+                group.addTask {
+                    for await _ in await UnixSignalsSequence(trapping: .sigint, .sigterm) {
+                        Children.killAll()
+                        say("torture: interrupted; every child killed | work dir kept: \(workDir)")
+                        exit(130)
+                    }
                 }
             }
-            exit(1)
         }
-        timer.resume()
-        var signals: [any DispatchSourceSignal] = []
-        for number in [SIGINT, SIGTERM] {
-            signal(number, SIG_IGN)
-            let source = DispatchSource.makeSignalSource(signal: number, queue: queue)
-            source.setEventHandler {
-                Children.killAll()
-                say("torture: interrupted; every child killed | work dir kept: \(workDir)")
-                exit(130)
-            }
-            source.resume()
-            signals.append(source)
-        }
-        self.signals = signals
     }
 
     func cancel() {
-        timer.cancel()
-        for source in signals { source.cancel() }
+        watchers.cancel()
         for number in [SIGINT, SIGTERM] { signal(number, SIG_DFL) }
     }
 }

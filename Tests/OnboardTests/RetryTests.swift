@@ -61,7 +61,8 @@ import Testing
     }
 
     @Test func tokensExpiringMidRunAreRenewed() async throws {
-        let configuration = SimulatorConfiguration(rateLimitPerMinute: nil, latency: .milliseconds(150), tokenTTL: .seconds(1))
+        // Tokens live 3 s and a run takes about 14 × 250 ms: each run crosses an expiry.
+        let configuration = SimulatorConfiguration(rateLimitPerMinute: nil, latency: .milliseconds(250), tokenTTL: .seconds(3))
         try await Harness.with(configuration) { harness in
             let workflow = try Harness.workflow()
             // Two runs back to back share the token cache; the second needs fresh tokens.

@@ -143,7 +143,7 @@ struct FaultTests {
         }
         let negative = directory.appendingPathComponent("negative.json")
         try #"{"rules": [{"action": "latency", "latency_ms": -1}]}"#.write(to: negative, atomically: true, encoding: .utf8)
-        #expect { try FaultRuleSet.load(fromFile: negative.path) } throws: { "\($0)".contains("latency_ms must not be negative") }
+        #expect { try FaultRuleSet.load(fromFile: negative.path) } throws: { "\($0)".contains("latency_ms must be from 0 to 3600000 (got -1)") }
         #expect { try FaultRuleSet.load(fromFile: directory.appendingPathComponent("missing.yaml").path) } throws: { "\($0)".contains("missing.yaml") }
         #expect { try FaultRuleSet.load(fromFile: yaml.path.replacingOccurrences(of: "faults.yaml", with: "")) } throws: { _ in true }
     }

@@ -23,7 +23,12 @@ enum OnboardBinary {
         return environment
     }
 
-    struct Result {
+    /// A child that has not exited this long after `wait()` was called is SIGKILLed and the test fails with a
+    /// message, so a hung `onboard` shows up as a failure naming the command instead of a suite that never ends.
+    /// Far above the slowest test's child (a few seconds) on a loaded 2-core machine.
+    static let exitDeadline: Duration = .seconds(300)
+
+    struct Result: Sendable {
         var status: Int32
         var stdout: String
         var stderr: String
@@ -31,51 +36,131 @@ enum OnboardBinary {
     }
 
     /// Starts `onboard ARGS` in `directory`; the caller waits or signals.
-    final class Handle: @unchecked Sendable {
-        let process = Process()
-        let out = Pipe()
-        let err = Pipe()
-        private let outData = Locked(Data())
-        private let errData = Locked(Data())
+    ///
+    /// Why no pipes: reading a pipe with `FileHandle.readabilityHandler` registers a libdispatch read source on its
+    /// descriptor, and clearing the handler while other subprocesses start and end is a use-after-free in
+    /// swift-corelibs-foundation/libdispatch on Linux (SIGSEGV in `_dispatch_event_loop_drain`, about one suite in
+    /// five on a loaded machine). A pipe also needs a reader for as long as the child writes, or the child blocks
+    /// on a full pipe; and a write end inherited by a sibling spawned at the same instant keeps EOF from arriving.
+    /// So stdout and stderr go to two temporary files, unlinked as soon as they are open: the child writes through
+    /// its inherited descriptor, this side reads its own descriptor from offset 0 once the child has exited, and
+    /// nothing is left on disk whatever happens to the test.
+    ///
+    /// The end is learnt from `Process.terminationHandler` (Foundation calls it on a thread of its own after
+    /// `waitpid`), bridged to `wait()` with a continuation; nothing polls `isRunning`.
+    final class Handle: Sendable {
+        private let process = Process()
+        private let pid: Int32
+        private let arguments: [String]
+        /// Shared with the termination handler, which runs on a thread of Foundation's.
+        private let state = Locked(State())
+
+        private struct State: Sendable {
+            var result: Result?
+            var waiters: [CheckedContinuation<Result, Never>] = []
+        }
 
         init(_ arguments: [String], directory: URL, environment: [String: String]) throws {
+            self.arguments = arguments
+            let stdout = try CaptureFile(), stderr = try CaptureFile()
             process.executableURL = URL(fileURLWithPath: OnboardBinary.path)
             process.arguments = arguments
             process.currentDirectoryURL = directory
             process.environment = environment
-            process.standardOutput = out
-            process.standardError = err
-            let outData = self.outData, errData = self.errData
-            out.fileHandleForReading.readabilityHandler = { handle in
-                let chunk = handle.availableData
-                outData.withLock { $0.append(chunk) }
-            }
-            err.fileHandleForReading.readabilityHandler = { handle in
-                let chunk = handle.availableData
-                errData.withLock { $0.append(chunk) }
+            process.standardInput = FileHandle.nullDevice
+            process.standardOutput = stdout.writer
+            process.standardError = stderr.writer
+            let state = self.state
+            process.terminationHandler = { process in
+                // The child has exited, so everything it wrote is in the files.
+                let result = Result(
+                    status: process.terminationStatus, stdout: stdout.readAll(), stderr: stderr.readAll(),
+                    wasKilled: process.terminationReason == .uncaughtSignal)
+                let waiters = state.withLock { value in
+                    value.result = result
+                    defer { value.waiters = [] }
+                    return value.waiters
+                }
+                for waiter in waiters { waiter.resume(returning: result) }
             }
             try process.run()
+            pid = process.processIdentifier
+            // The child holds its own copies; the parent's would only keep the files open.
+            stdout.closeWriter()
+            stderr.closeWriter()
         }
 
-        func signal(_ number: Int32) { kill(process.processIdentifier, number) }
+        /// Sends `number` to the child, unless it has already been reaped (its pid could belong to another process).
+        func signal(_ number: Int32) {
+            state.withLock { value in
+                if value.result == nil { _ = kill(pid, number) }
+            }
+        }
 
+        /// Waits for the child to exit; its status and everything it printed. Can be called more than once.
         func wait() async -> Result {
-            while process.isRunning { try? await Task.sleep(for: .milliseconds(10)) }
-            out.fileHandleForReading.readabilityHandler = nil
-            err.fileHandleForReading.readabilityHandler = nil
-            let rest = (try? out.fileHandleForReading.readToEnd()) ?? nil
-            let restErr = (try? err.fileHandleForReading.readToEnd()) ?? nil
-            if let rest { outData.withLock { $0.append(rest) } }
-            if let restErr { errData.withLock { $0.append(restErr) } }
-            return Result(
-                status: process.terminationStatus,
-                stdout: String(decoding: outData.withLock { $0 }, as: UTF8.self),
-                stderr: String(decoding: errData.withLock { $0 }, as: UTF8.self),
-                wasKilled: process.terminationReason == .uncaughtSignal)
+            await withTaskGroup(of: Result?.self) { group in
+                group.addTask { await self.exited() }
+                group.addTask {
+                    // Cancelled as soon as the child exits; otherwise the deadline's SIGKILL ends `exited()`.
+                    guard (try? await Task.sleep(for: OnboardBinary.exitDeadline)) != nil else { return nil }
+                    Issue.record("onboard \(self.arguments.joined(separator: " ")) still running after \(OnboardBinary.exitDeadline): killed")
+                    self.signal(SIGKILL)
+                    return nil
+                }
+                var result: Result?
+                while let next = await group.next() {
+                    if let next {
+                        result = next
+                        group.cancelAll()
+                    }
+                }
+                return result!
+            }
+        }
+
+        /// Resumes when the termination handler has run (at once if it already has).
+        private func exited() async -> Result {
+            await withCheckedContinuation { continuation in
+                let done: Result? = state.withLock { value in
+                    if let result = value.result { return result }
+                    value.waiters.append(continuation)
+                    return nil
+                }
+                if let done { continuation.resume(returning: done) }
+            }
         }
     }
 
     static func run(_ arguments: [String], directory: URL, environment: [String: String] = environment()) async throws -> Result {
         try await Handle(arguments, directory: directory, environment: environment).wait()
+    }
+}
+
+/// A temporary file that a child writes its stdout or stderr into, removed from the folder as soon as it is open.
+///
+/// Two open file descriptions, one to write (handed to the child) and one to read, so the child's writes never move
+/// the offset this side reads from.
+private struct CaptureFile: Sendable {
+    let writer: FileHandle
+    private let reader: FileHandle
+
+    init() throws {
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("onboard-test-\(UUID().uuidString).out").path
+        guard FileManager.default.createFile(atPath: path, contents: nil, attributes: [.posixPermissions: 0o600]) else {
+            throw CocoaError(.fileWriteUnknown, userInfo: [NSFilePathErrorKey: path])
+        }
+        defer { unlink(path) }
+        writer = try FileHandle(forWritingTo: URL(fileURLWithPath: path))
+        reader = try FileHandle(forReadingFrom: URL(fileURLWithPath: path))
+    }
+
+    func closeWriter() { try? writer.close() }
+
+    /// The whole file as text; the file is gone once the reader is closed here.
+    func readAll() -> String {
+        defer { try? reader.close() }
+        let data = (try? reader.readToEnd()) ?? nil
+        return String(decoding: data ?? Data(), as: UTF8.self)
     }
 }
