@@ -29,6 +29,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-nio-ssl", from: "2.37.6"),
         // UnixSignals: SIGINT/SIGTERM as an async sequence (already resolved through Hummingbird).
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
+        .package(url: "https://github.com/apple/swift-metrics", from: "2.13.0"),
     ],
     targets: [
         // The engine: workflow definitions, templates, the run state machine, retry policy, rate limiter,
@@ -40,6 +41,8 @@ let package = Package(
                 .product(name: "Yams", package: "Yams"),
                 // SHA-256 for digests of definitions, inputs and requests (Foundation has none on Linux).
                 .product(name: "Crypto", package: "swift-crypto"),
+                // Counters and timers through whatever backend the process bootstraps (OnboardMetrics).
+                .product(name: "CoreMetrics", package: "swift-metrics"),
             ],
             swiftSettings: swiftSettings
         ),

@@ -119,6 +119,7 @@ public final class TelegentHTTPTransport: APITransport, Sendable {
         stats.withLock { $0.requests += 1 }
         let response: HTTPClientResponse
         let bytes: ByteBuffer
+        let started = ContinuousClock.now
         do {
             response = try await client.execute(http, timeout: timeout, logger: logger)
             bytes = try await response.body.collect(upTo: 16 * 1024 * 1024)
@@ -126,9 +127,14 @@ public final class TelegentHTTPTransport: APITransport, Sendable {
             throw error
         } catch {
             let failure = TransportFailure.classify(error, host: baseURL)
+            OnboardMetrics.requestFinished(
+                path: request.path, status: failure.mayHaveArrived ? "no_answer" : "not_sent",
+                seconds: (ContinuousClock.now - started).seconds)
             logger.debug("no answer", metadata: ["path": "\(request.path)", "error": "\(failure.message)"])
             throw failure
         }
+        OnboardMetrics.requestFinished(
+            path: request.path, status: String(response.status.code), seconds: (ContinuousClock.now - started).seconds)
         let retryAfter = RetryAfter.seconds(from: response.headers.first(name: "Retry-After"))
         if response.status.code == 429 {
             stats.withLock { $0.rateLimited += 1 }

@@ -37,9 +37,13 @@ public actor RateLimiter {
 
     /// Waits until a request may leave. Throws `CancellationError` when the task is cancelled while waiting.
     public func acquire() async throws {
-        let slot = reserve(at: clock.now)
+        let start = clock.now
+        let slot = reserve(at: start)
         waiting += 1
-        defer { waiting -= 1 }
+        defer {
+            waiting -= 1
+            OnboardMetrics.waitedForRateLimit(seconds: (clock.now - start).seconds, waiting: waiting)
+        }
         var wakeAt = slot
         while true {
             if wakeAt > clock.now { try await clock.sleep(until: wakeAt) }

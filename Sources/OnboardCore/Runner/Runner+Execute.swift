@@ -68,6 +68,7 @@ extension Runner {
                     try await store.setStepState(lease, stepID: step.id, status: .skipped, lastError: nil, nextRetryAt: nil)
                 }
                 events(.stepSkipped(runID: run.id, step: step.id))
+                OnboardMetrics.stepEnded(step.id, StepStatus.skipped.rawValue)
                 continue
             case .needsResolution:
                 let message =
@@ -106,6 +107,7 @@ extension Runner {
         let stepStatus: StepStatus = status == .inDoubt ? .inDoubt : .failed
         try await store.setStepState(
             execution.lease, stepID: step, status: stepStatus, lastError: message, nextRetryAt: nil)
+        OnboardMetrics.stepEnded(step, stepStatus.rawValue)
         events(.stepFailed(runID: execution.run.id, step: step, message: message))
         return (status, "\(step): \(message)")
     }

@@ -54,6 +54,7 @@ extension Runner {
                     + "NAME=VALUE` or `--not-happened`")
             case .retry(let delay, let lookUpFirst):
                 events(.retrying(runID: execution.run.id, step: step.id, attempt: attempt, delay: delay, reason: call.summary))
+                OnboardMetrics.retried(step.id)
                 try await store.setStepState(
                     execution.lease, stepID: step.id, status: .running, lastError: call.summary,
                     nextRetryAt: Date().addingTimeInterval(delay.seconds))
@@ -193,6 +194,7 @@ extension Runner {
             return .stopped(.inDoubt, "\(error.message); resolve which run owns it with `onboard resolve`")
         }
         events(.stepDone(runID: execution.run.id, step: step.id, outputs: outputs, adopted: adopted))
+        OnboardMetrics.stepEnded(step.id, adopted ? "adopted" : "done")
         logger.info("step done", metadata: ["onboard.run": "\(execution.run.id)", "onboard.step": "\(step.id)"])
         return .done(outputs)
     }

@@ -120,6 +120,7 @@ public final class Runner: Sendable {
             // The final status and the lease's release are one commit.
             try await store.finishRun(lease, status: outcome.status, lastError: outcome.lastError)
             events(.runFinished(runID: run.id, status: outcome.status))
+            OnboardMetrics.runEnded(outcome.status)
             return outcome
         } catch where Self.isLeaseLoss(error) {
             throw await leaseLost(run.id, keeper: keeper, error: error)
@@ -198,6 +199,7 @@ public final class Runner: Sendable {
         case nil: detail = "another execution (which has since released it)"
         }
         logger.warning("lease lost", metadata: ["onboard.run": "\(runID)", "cause": "\(error)"])
+        OnboardMetrics.leaseLost()
         events(.runFinished(runID: runID, status: .interrupted))
         return .leaseLost(runID: runID, detail: detail)
     }
