@@ -22,9 +22,11 @@ public struct Onboard: AsyncParsableCommand {
             Exit codes: 0 done, 1 a run failed, 2 bad input or usage (nothing was called), 3 in doubt, 4 busy (another
             process is executing the run), 130 interrupted.
             """,
+        version: OnboardVersion.string,
         subcommands: [
             DemoCommand.self, RunCommand.self, BatchCommand.self, PlanCommand.self, ResumeCommand.self, RetryCommand.self,
-            ResolveCommand.self, StatusCommand.self, ListCommand.self, ShowCommand.self,
+            ResolveCommand.self, StatusCommand.self, ListCommand.self, ShowCommand.self, VersionCommand.self,
+            CompletionsCommand.self,
         ]
     )
 

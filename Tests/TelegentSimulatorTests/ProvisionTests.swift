@@ -150,7 +150,8 @@ struct ProvisionTests {
     }
 
     @Test func ordersSettleAfterTheConfiguredDelay() async throws {
-        try await withSimulator(SimulatorConfiguration(rateLimitPerMinute: nil, orderSettleDelay: .seconds(2))) { _, client in
+        // Long enough that a loaded machine still reads the order before it settles.
+        try await withSimulator(SimulatorConfiguration(rateLimitPerMinute: nil, orderSettleDelay: .seconds(8))) { _, client in
             let routeId = try await Fixture.messageRoute(client, accountId: nil)
             let reply = try await client.created("/v1.0/numbers/provision", Fixture.provisionBody(messageRouteId: routeId))
             #expect(reply.string("OrderStatus") == "Pending")
@@ -163,7 +164,7 @@ struct ProvisionTests {
             #expect((pending["PhoneNumbersOrdered"] as? [[String: Any]])?.first?["Number"] as? String == reply.string("PhoneNumberAssigned"))
             #expect(pending.string("PhoneNumberId") == reply.string("PhoneNumberId"))
             #expect(pending.string("OrderDate") == reply.string("OrderDate"))
-            try await Task.sleep(for: .milliseconds(2100))
+            try await Task.sleep(for: .milliseconds(8_100))
             #expect(try await client.get("/v1.0/numbers/order?OrderId=\(orderId)").string("OrderStatus") == "Complete")
             #expect(try await client.get("/v1.0/numbers/order?OrderId=JNUOID-nope").status == 404)
         }

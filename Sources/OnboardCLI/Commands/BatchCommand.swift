@@ -72,6 +72,9 @@ func runBatch(
     report: String?, json: Bool
 ) async throws -> ExitStatus {
     let printer = BatchPrinter(json: json, limiter: session.transport.limiter, transport: session.transport)
+    if !json {
+        print("batch \(TerminalText.escape(manifest.name)): target \(session.transport.baseURL), database \(session.database)")
+    }
     let batch = BatchRunner(runner: session.runner, options: options, events: printer.event)
     let trap = SignalTrap(shutdown: session.shutdown, reporter: Reporter(json: json))
     defer { trap.cancel() }
@@ -84,14 +87,15 @@ func runBatch(
     }
     let elapsed = ContinuousClock.now - started
     let snapshot = result.progress.snapshot
-    let rows = try await BatchReport.rows(batchID: result.batchID, store: session.store, definition: session.definition)
+    let rows = try await BatchReport.rows(
+        manifest: manifest, definition: session.definition, environment: environment, store: session.store)
     if let report { try BatchReport.write(rows, to: report, definition: session.definition) }
     printer.summary(snapshot, batchID: result.batchID, elapsed: elapsed, rows: rows, report: report)
     if session.shutdown.isRequested { return .interrupted }
     if (snapshot.outcomes[.busy] ?? 0) > 0 && snapshot.failures == 0 { return .busy }
     if (snapshot.outcomes[.drift] ?? 0) > 0 && snapshot.failures == 0 { return .failed }
     if (snapshot.outcomes[.inDoubt] ?? 0) > 0 { return .inDoubt }
-    if snapshot.failures > 0 || (snapshot.outcomes[.blocked] ?? 0) > 0 { return .failed }
+    if snapshot.failures > 0 || snapshot.count(.blocked) > 0 || snapshot.count(.notStarted) > 0 { return .failed }
     if (snapshot.outcomes[.interrupted] ?? 0) > 0 { return .interrupted }
     return .done
 }

@@ -59,11 +59,20 @@ struct ListCommand: AsyncParsableCommand {
                 print(JSONValue.array(runs.map { RunView(run: $0, steps: [], attempts: nil).value }).prettyString())
                 return .done
             }
-            if runs.isEmpty { print("no runs\(status.map { " with status \($0)" } ?? "") in \(global.database)") }
-            for run in runs {
-                let error = run.lastError.map { "  \($0)" } ?? ""
-                print("\(run.id)  \(run.status.rawValue.padding(toLength: 11, withPad: " ", startingAt: 0)) \(run.workflow)  \(run.key)\(error)")
+            if runs.isEmpty {
+                print("no runs\(status.map { " with status \($0)" } ?? "") in \(global.database)")
+                return .done
             }
+            let style = Style(global)
+            let table = TextTable(columns: ["RUN", "STATUS", "STARTED", "DURATION", "WORKFLOW", "KEY", "LAST ERROR"])
+            for run in runs {
+                table.add([
+                    run.id, run.status.rawValue, shortTime(run.createdAt), format(.seconds(run.updatedAt.timeIntervalSince(run.createdAt))),
+                    run.workflow, TerminalText.escape(run.key), TerminalText.escape(run.lastError ?? ""),
+                ], styles: [nil, style.status(run.status), nil, nil, nil, nil, nil])
+            }
+            print(table.render(style))
+            print("\(runs.count) run\(runs.count == 1 ? "" : "s")\(runs.count == limit ? " (the first \(limit); --limit N for more)" : "")")
             return .done
         }
     }
@@ -94,20 +103,40 @@ struct ShowCommand: AsyncParsableCommand {
                 print(RunView(run: run, steps: steps, attempts: attempts).json())
                 return .done
             }
-            print("run \(run.id)  \(run.status.rawValue)  workflow \(run.workflow)  key \(run.key)")
-            if let error = run.lastError { print("last error: \(error)") }
+            let style = Style(global)
+            print("run \(run.id)  \(style.apply(style.status(run.status), run.status.rawValue))  workflow \(run.workflow)  key \(TerminalText.escape(run.key))")
+            print("started \(iso(run.createdAt)), last change \(iso(run.updatedAt)) (\(format(.seconds(run.updatedAt.timeIntervalSince(run.createdAt)))))")
+            if let target = run.baseURL { print("target \(target)\(run.workflowPath.map { ", workflow file \($0)" } ?? "")") }
+            if let batch = run.batchID { print("batch \(batch)\(run.parentID.map { ", account run \($0)" } ?? "")") }
+            if let error = run.lastError { print("last error: \(TerminalText.escape(error))") }
+            let table = TextTable(columns: ["STEP", "STATUS", "SENDS", "IDS"])
+            var notes: [String: [String]] = [:]
             for step in steps.sorted(by: { $0.position < $1.position }) {
                 let ids = step.outputs.keys.sorted().map { "\($0)=\(step.outputs[$0]!.stringValue ?? step.outputs[$0]!.canonicalString())" }
-                var line = "  \(step.stepID.padding(toLength: 14, withPad: " ", startingAt: 0)) \(step.status.rawValue.padding(toLength: 9, withPad: " ", startingAt: 0)) attempts \(step.attempts)  \(ids.joined(separator: " "))"
-                if let error = step.lastError, step.status != .done { line += "\n      last error: \(error)" }
-                if let next = step.nextRetryAt, step.status != .done { line += "\n      next retry: \(iso(next))" }
-                print(line)
+                table.add(
+                    [step.stepID, step.status.rawValue, String(step.attempts), TerminalText.escape(ids.joined(separator: " "))],
+                    styles: [nil, style.step(step.status), nil, nil])
+                if let error = step.lastError, step.status != .done { notes[step.stepID, default: []].append("last error: \(TerminalText.escape(error))") }
+                if let next = step.nextRetryAt, step.status != .done { notes[step.stepID, default: []].append("next retry: \(iso(next))") }
             }
-            print("\(attempts.count) requests recorded:")
+            print(table.render(style))
+            for step in steps where notes[step.stepID] != nil {
+                for note in notes[step.stepID]! { print("  \(step.stepID): \(note)") }
+            }
+            print("\(attempts.count) request\(attempts.count == 1 ? "" : "s") recorded (token calls are not):")
+            let requests = TextTable(columns: ["STARTED", "DURATION", "STEP", "PURPOSE", "REQUEST", "STATUS", "OUTCOME"])
             for attempt in attempts {
+                let duration = attempt.finishedAt.map { format(.seconds($0.timeIntervalSince(attempt.startedAt))) } ?? "-"
                 let outcome = attempt.outcome?.rawValue ?? "IN DOUBT (no outcome recorded)"
-                print("  \(iso(attempt.startedAt)) \(attempt.stepID) \(attempt.purpose.rawValue) \(attempt.method) \(attempt.path) → \(outcome)\(attempt.statusCode.map { " \($0)" } ?? "")")
+                requests.add(
+                    [
+                        shortTime(attempt.startedAt), duration, attempt.stepID, attempt.purpose.rawValue,
+                        "\(attempt.method) \(attempt.path)", attempt.statusCode.map(String.init) ?? "-",
+                        outcome + (attempt.disprovedAt != nil ? " (disproved by a lookup)" : ""),
+                    ],
+                    styles: [nil, nil, nil, nil, nil, nil, attempt.outcome == nil ? .yellow : nil])
             }
+            print(requests.render(style))
             return .done
         }
     }

@@ -1,22 +1,25 @@
 import ArgumentParser
 import Foundation
 import OnboardCore
+import OnboardRuntime
 
 struct PlanCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "plan",
-        abstract: "Validate an input file or a batch manifest and show every call it would make. Calls nothing.",
+        abstract: "Show what running an input file or a manifest would do now, against the database. Calls nothing.",
         discussion: """
-            Checks the workflow and the input whole and reports every problem with its file, line and field. \
-            Secrets show as <redacted> or <env.NAME>; IDs that earlier steps will return show as <steps.ID.OUTPUT>.
+            Checks the workflow and the input whole and reports every problem with its file, line and field. Then, \
+            like `terraform plan`, it reads the database (if there is one; it never creates it) and says per item: \
+            done (0 calls), resumes at a step, in doubt at a step (looked up first), new, or drift (with the diff, \
+            refused without --accept-changes); with the totals, the purchases it may make, and the time at --rate.
 
-            For a manifest, every item is checked (every error is reported, each with file, line, item key and \
-            field), then each item's calls are listed with the totals and the time they take at --rate.
+            For an input file, every request is also printed with secrets as <redacted> or <env.NAME> and the IDs \
+            still to come as <steps.ID.OUTPUT>.
 
-            Example:
+            Examples:
               onboard plan examples/quickstart.yaml
               onboard plan examples/batch.yaml --rate 50/min
-              onboard plan examples/quickstart.yaml --json
+              onboard plan examples/batch.yaml --json
             """)
 
     @Argument(help: "The input file or manifest (YAML).")
@@ -32,81 +35,184 @@ struct PlanCommand: AsyncParsableCommand {
         global.bootstrapLogging()
         try await withExitStatus(json: global.json) {
             let environment = ProcessInfo.processInfo.environment
-            if isManifest(input) { return try await planManifest(environment: environment) }
-            let definition = try loadWorkflow(
-                workflowOption.workflow ?? InputFile.workflowName(at: input) ?? "quickstart")
-            let file = try InputFile.load(path: input, definition: definition, environment: environment)
             guard let spec = RateSpec(parsing: rate) else { throw CLIError.badInput("--rate \(rate): write 50 or 50/min") }
+            if isManifest(input) { return try await planManifest(environment: environment, rate: spec) }
+            let definition = try loadWorkflow(workflowOption.workflow ?? InputFile.workflowName(at: input) ?? "quickstart")
+            let file = try InputFile.load(path: input, definition: definition, environment: environment)
+            let item = try await withPlanner(definition) { runner in
+                try await runner?.planItem(key: file.key, kind: .single, inputs: file.inputs)
+                    ?? ItemPlan.new(definition, key: file.key, kind: .single, inputs: file.inputs)
+            }
+            var totals = PlanTotals(rate: spec)
+            totals.add(item)
+            totals.finish(definition)
             let steps = try Planner.plan(definition, inputs: file.inputs)
-            let tokens = Planner.tokenCalls(definition, steps: steps)
-            let calls = steps.filter(\.willRun).count + tokens
-            let seconds = Double(calls) / spec.perMinute * 60
             if global.json {
-                let value: JSONValue = [
-                    "workflow": .string(definition.name), "key": .string(file.key),
-                    "run": .string(Runner.runID(forKey: file.key)), "calls": .int(calls), "token_calls": .int(tokens),
-                    "seconds_at_rate": .double((seconds * 10).rounded() / 10),
-                    "steps": .array(steps.map { step in
-                        [
-                            "step": .string(step.id), "effect": .string(step.effect.rawValue), "runs": .bool(step.willRun),
-                            "method": .string(step.request.method), "path": .string(step.request.path),
-                            "query": .object(Dictionary(step.request.query.map { ($0.name, JSONValue.string($0.value)) },
-                                uniquingKeysWith: { $1 })),
-                            "body": step.request.body ?? .null,
-                        ]
-                    }),
-                ]
-                print(value.prettyString())
+                var object = totals.json
+                object["key"] = .string(file.key)
+                object["run"] = .string(item.runID)
+                object["item"] = item.json
+                object["steps"] = .array(steps.map(\.json))
+                print(JSONValue.object(object).prettyString())
                 return .done
             }
-            print("plan for \(file.key) (run \(Runner.runID(forKey: file.key))), workflow \(definition.name): valid")
-            for (index, step) in steps.enumerated() {
-                let marker = step.willRun ? "\(index + 1)." : "-"
-                let query = step.request.query.isEmpty ? "" : "?" + step.request.query.map { "\($0.name)=\($0.value)" }.joined(separator: "&")
-                print("\(marker) \(step.id) [\(step.effect.rawValue)] \(step.request.method) \(step.request.path)\(query)\(step.willRun ? "" : "  (skipped: condition false)")")
-                if step.willRun, let body = step.request.body {
-                    print("   " + body.canonicalString())
+            print("plan for \(TerminalText.escape(file.key)) (run \(item.runID)), workflow \(definition.name): \(item.summary)")
+            printDrift(item)
+            if case .new = item.state {
+                for (index, step) in steps.enumerated() {
+                    let marker = step.willRun ? "\(index + 1)." : "-"
+                    let query = step.request.query.isEmpty ? "" : "?" + step.request.query.map { "\($0.name)=\($0.value)" }.joined(separator: "&")
+                    print("\(marker) \(step.id) [\(step.effect.rawValue)] \(step.request.method) \(step.request.path)\(query)\(step.willRun ? "" : "  (skipped: condition false)")")
+                    if step.willRun, let body = step.request.body { print("   " + TerminalText.escape(body.canonicalString())) }
                 }
             }
-            print("\(calls) calls (\(tokens) of them token calls) ≈ \(format(.seconds(seconds))) at \(spec). No call was made.")
+            print(totals.line)
             return .done
         }
     }
 
-    func planManifest(environment: [String: String]) async throws -> ExitStatus {
+    func planManifest(environment: [String: String], rate: RateSpec) async throws -> ExitStatus {
         let manifest = try Manifest.load(path: input)
         let definition = try loadWorkflow(workflowOption.workflow ?? manifest.workflow ?? "quickstart")
-        guard let spec = RateSpec(parsing: rate) else { throw CLIError.badInput("--rate \(rate): write 50 or 50/min") }
-        var items = 0
-        var accounts = 0
-        var calls = 0
-        var paths: Set<String> = []
-        // Which steps run depends only on `when`: evaluated per item, no request rendered (fast for 100,000 items).
-        let problems = try await manifest.forEachItem(definition: definition, environment: environment) { item in
-            let steps = Planner.steps(definition, inputs: item.inputs, kind: item.kind)
-            items += 1
-            if item.kind == .account { accounts += 1 }
-            calls += steps.count
-            for step in steps { paths.insert(step.request.path) }
-            if !global.json {
-                print("\(item.kind == .account ? "account   " : "subscriber") \(item.key): \(steps.count) calls (\(steps.map(\.id).joined(separator: ", ")))")
+        var totals = PlanTotals(rate: rate)
+        var details: [JSONValue] = []
+        let problems = try await withPlanner(definition) { runner in
+            try await manifest.forEachItem(definition: definition, environment: environment) { item in
+                let plan = try await runner?.planItem(key: item.key, kind: item.kind, inputs: item.inputs)
+                    ?? ItemPlan.new(definition, key: item.key, kind: item.kind, inputs: item.inputs)
+                if global.json {
+                    details.append(plan.json)
+                } else {
+                    print("\(item.kind == .account ? "account   " : "subscriber") \(TerminalText.escape(item.key)): \(plan.summary)")
+                    printDrift(plan)
+                }
+                // Only the totals are kept, so 100,000 items stay small.
+                totals.add(plan)
             }
         }
         if !problems.isEmpty { throw DiagnosticList(problems) }
-        let tokens = definition.auth.scope == .global ? 1 : paths.count
-        let total = calls + tokens
-        let seconds = Double(total) / spec.perMinute * 60
+        totals.finish(definition)
         if global.json {
-            print(JSONValue.object([
-                "workflow": .string(definition.name), "batch": .string(manifest.name), "items": .int(items),
-                "accounts": .int(accounts), "subscribers": .int(items - accounts), "calls": .int(total),
-                "token_calls": .int(tokens), "seconds_at_rate": .double((seconds * 10).rounded() / 10),
-            ]).prettyString())
+            var object = totals.json
+            object["batch"] = .string(manifest.name)
+            object["items_detail"] = .array(details)
+            print(JSONValue.object(object).prettyString())
         } else {
-            print("manifest \(input) is valid: \(accounts) accounts, \(items - accounts) subscribers, workflow \(definition.name)")
-            print("\(total) calls (\(tokens) token calls, one per endpoint per token lifetime) ≈ \(format(.seconds(seconds))) at \(spec). No call was made.")
+            print("manifest \(input) is valid: \(totals.accounts) accounts, \(totals.subscribers) subscribers, workflow \(definition.name)")
+            print(totals.line)
         }
         return .done
+    }
+
+    /// A runner that reads the database named by --db, or nil when the file does not exist (plan never creates
+    /// it: every item is then new).
+    private func withPlanner<T>(_ definition: WorkflowDefinition, _ body: (Runner?) async throws -> T) async throws -> T {
+        let database = global.database
+        if case .sqlite(let path) = database, !FileManager.default.fileExists(atPath: path) {
+            return try await body(nil)
+        }
+        return try await withExistingStore(database) { store in
+            try await body(Engine.planner(definition: definition, store: store))
+        }
+    }
+
+    private func printDrift(_ plan: ItemPlan) {
+        guard !global.json, case .drift(let drift) = plan.state else { return }
+        for line in drift.lines { print("    " + TerminalText.escape(line.trimmingCharacters(in: .whitespaces))) }
+    }
+}
+
+/// What a plan adds up to.
+struct PlanTotals {
+    var items = 0
+    var accounts = 0
+    var subscribers = 0
+    var calls = 0
+    var tokenCalls = 0
+    var purchases = 0
+    var creates = 0
+    var done = 0
+    var drift = 0
+    var inDoubt = 0
+    var seconds = 0.0
+    var rate: RateSpec
+    private var paths: Set<String> = []
+
+    init(rate: RateSpec) { self.rate = rate }
+
+    mutating func add(_ plan: ItemPlan) {
+        items += 1
+        if plan.kind == .account { accounts += 1 } else if plan.kind == .subscriber { subscribers += 1 }
+        calls += plan.calls
+        purchases += plan.purchases
+        creates += plan.creates
+        paths.formUnion(plan.paths)
+        switch plan.state {
+        case .done: done += 1
+        case .drift: drift += 1
+        case .inDoubt: inDoubt += 1
+        default: break
+        }
+    }
+
+    /// Token calls (a token per endpoint path per token lifetime, shared by every item) and the time.
+    mutating func finish(_ definition: WorkflowDefinition) {
+        tokenCalls = definition.auth.scope == .global ? min(1, paths.count) : paths.count
+        seconds = Double(calls + tokenCalls) / rate.perMinute * 60
+    }
+
+    var line: String {
+        var text = "\(calls + tokenCalls) calls (\(tokenCalls) token) ≈ \(format(.seconds(seconds))) at \(rate); "
+            + "\(purchases) purchase\(purchases == 1 ? "" : "s") and \(creates) other create\(creates == 1 ? "" : "s") at most"
+        if done > 0 { text += "; \(done) already done" }
+        if inDoubt > 0 { text += "; \(inDoubt) in doubt (looked up first)" }
+        if drift > 0 { text += "; \(drift) with drift (refused without --accept-changes)" }
+        return text + ". No call was made."
+    }
+
+    var json: [String: JSONValue] {
+        [
+            "items": .int(items), "accounts": .int(accounts), "subscribers": .int(subscribers),
+            "calls": .int(calls + tokenCalls), "token_calls": .int(tokenCalls), "purchases": .int(purchases),
+            "creates": .int(creates), "done": .int(done), "in_doubt": .int(inDoubt), "drift": .int(drift),
+            "seconds_at_rate": .double((seconds * 10).rounded() / 10), "rate": .string(rate.description),
+        ]
+    }
+}
+
+extension ItemPlan {
+    var stateName: String {
+        switch state {
+        case .new: return "new"
+        case .done: return "done"
+        case .resumes: return "resumes"
+        case .inDoubt: return "in_doubt"
+        case .drift: return "drift"
+        }
+    }
+
+    var json: JSONValue {
+        var object: [String: JSONValue] = [
+            "key": .string(key), "kind": .string(kind.rawValue), "run": .string(runID), "state": .string(stateName),
+            "calls": .int(calls), "purchases": .int(purchases), "creates": .int(creates),
+        ]
+        switch state {
+        case .resumes(let step), .inDoubt(let step): object["step"] = .string(step)
+        case .drift(let drift): object["drift"] = .array(drift.lines.map { .string($0.trimmingCharacters(in: .whitespaces)) })
+        default: break
+        }
+        return .object(object)
+    }
+}
+
+extension PlannedStep {
+    var json: JSONValue {
+        [
+            "step": .string(id), "effect": .string(effect.rawValue), "runs": .bool(willRun),
+            "method": .string(request.method), "path": .string(request.path),
+            "query": .object(Dictionary(request.query.map { ($0.name, JSONValue.string($0.value)) }, uniquingKeysWith: { $1 })),
+            "body": request.body ?? .null,
+        ]
     }
 }
 

@@ -120,7 +120,9 @@ private func resume(
     let configuration = try api.engineConfiguration(
         database: database, baseURL: api.baseURL(stored: run.baseURL, environment: environment),
         credentials: credentials, environment: environment)
-    return try await Session.with(configuration, definition: definition, json: global.json, store: store) { session in
+    return try await Session.with(
+        configuration, definition: definition, json: global.json, color: Style(global).enabled, store: store
+    ) { session in
         try await session.execute(
             run, inputs: inputs, parentOutputs: parentOutputs,
             options: .init(acceptChanges: acceptChanges, resetFrom: resetFrom))

@@ -38,7 +38,9 @@ struct RunCommand: AsyncParsableCommand {
             let configuration = try api.engineConfiguration(
                 database: global.database, baseURL: api.baseURL(environment: environment), credentials: credentials,
                 environment: environment)
-            return try await Session.with(configuration, definition: workflow.definition, json: global.json) { session in
+            return try await Session.with(
+                configuration, definition: workflow.definition, json: global.json, color: Style(global).enabled
+            ) { session in
                 let run = try await session.runner.prepare(
                     key: file.key, kind: .single, inputs: file.inputs, inputPath: absolute(input),
                     workflowPath: workflow.path)

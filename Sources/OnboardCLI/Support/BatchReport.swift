@@ -22,21 +22,35 @@ enum BatchReport {
         }
     }
 
-    static func rows(batchID: String, store: any CheckpointStore, definition: WorkflowDefinition) async throws -> [Row] {
-        let runs = try await store.runs(matching: RunFilter(batchID: batchID))
-        var accountOutputs: [String: [String: JSONValue]] = [:]
+    /// A row for every item of the manifest, in manifest order, whether it ran or not: its run's status and IDs,
+    /// or `not_started` (no run yet), or `blocked` (its account is not done).
+    static func rows(
+        manifest: Manifest, definition: WorkflowDefinition, environment: [String: String], store: any CheckpointStore
+    ) async throws -> [Row] {
+        var accounts: [String: (run: RunRecord?, outputs: [String: JSONValue])] = [:]
         var rows: [Row] = []
-        for run in runs {
+        _ = try await manifest.forEachItem(definition: definition, environment: environment) { item in
+            let runID = Runner.runID(forKey: item.key)
+            let run = try await store.run(id: runID)
             var outputs: [String: JSONValue] = [:]
-            if let parent = run.parentID {
-                if accountOutputs[parent] == nil {
-                    accountOutputs[parent] = try await flatOutputs(store.steps(runID: parent))
-                }
-                outputs = accountOutputs[parent] ?? [:]
+            if item.kind == .subscriber { outputs = accounts[item.accountKey]?.outputs ?? [:] }
+            if let run {
+                for (name, value) in flatOutputs(try await store.steps(runID: run.id)) { outputs[name] = value }
             }
-            for (name, value) in try await flatOutputs(store.steps(runID: run.id)) { outputs[name] = value }
-            if run.kind == .account { accountOutputs[run.id] = outputs }
-            rows.append(Row(kind: run.kind.rawValue, key: run.key, run: run.id, status: run.status.rawValue, lastError: run.lastError, outputs: outputs))
+            if item.kind == .account {
+                accounts[item.key] = (run, outputs)
+            }
+            let status: String
+            var lastError = run?.lastError
+            if let run {
+                status = run.status.rawValue
+            } else if item.kind == .subscriber, let account = accounts[item.accountKey], account.run?.status != .done {
+                status = ItemOutcome.blocked.rawValue
+                lastError = "account \(item.accountKey) is not done (\(account.run?.status.rawValue ?? "not started"))"
+            } else {
+                status = ItemOutcome.notStarted.rawValue
+            }
+            rows.append(Row(kind: item.kind.rawValue, key: item.key, run: runID, status: status, lastError: lastError, outputs: outputs))
         }
         return rows
     }

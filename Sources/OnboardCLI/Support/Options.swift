@@ -20,6 +20,9 @@ struct GlobalOptions: ParsableArguments {
     @Flag(name: .shortAndLong, help: "More log detail on stderr (-v: info, -vv: debug). Never shows a secret.")
     var verbose: Int
 
+    @Flag(name: .long, help: "No colour (also: the NO_COLOR environment variable; colour is only ever used on a terminal).")
+    var noColor = false
+
     /// `--db`, else `ONBOARD_DB`, else the default file.
     var database: StoreLocation { StoreLocation(db) }
 

@@ -6,6 +6,8 @@ import TelegentClient
 /// What a person (or a script, with --json) reads on stdout. Logs go to stderr; this is output.
 struct Reporter: Sendable {
     let json: Bool
+    /// Colour the marks of finished and failed steps (a terminal, and neither NO_COLOR nor --no-color).
+    var color = false
 
     /// Prints a line per step as it happens (text mode only).
     func handle(_ event: RunEvent) {
@@ -22,7 +24,7 @@ struct Reporter: Sendable {
             break
         case .stepDone(_, let step, let outputs, let adopted):
             let ids = outputs.keys.sorted().map { "\($0)=\(outputs[$0]!.stringValue ?? outputs[$0]!.canonicalString())" }
-            line("  ✓ \(pad(step)) \(ids.joined(separator: " "))\(adopted ? "  (found existing, adopted)" : "")")
+            line("  \(paint("✓", "32")) \(pad(step)) \(TerminalText.escape(ids.joined(separator: " ")))\(adopted ? "  (found existing, adopted)" : "")")
         case .retrying(_, let step, let attempt, let delay, let reason):
             line("  … \(pad(step)) attempt \(attempt) failed (\(reason)); retrying in \(format(delay))")
         case .lookingUp(_, let step):
@@ -32,7 +34,7 @@ struct Reporter: Sendable {
         case .polling(_, let step, let status):
             line("  … \(pad(step)) waiting for the order to settle (\(status))")
         case .stepFailed(_, let step, let message):
-            line("  ✗ \(pad(step)) \(message)")
+            line("  \(paint("✗", "31")) \(pad(step)) \(TerminalText.escape(message))")
         case .runFinished:
             break
         }
@@ -71,6 +73,10 @@ struct Reporter: Sendable {
             line("stopped cleanly; continue with: onboard resume \(run.id)\(db)")
         default: break
         }
+    }
+
+    private func paint(_ text: String, _ code: String) -> String {
+        color ? "\u{1B}[\(code)m\(text)\u{1B}[0m" : text
     }
 
     func line(_ text: String) {

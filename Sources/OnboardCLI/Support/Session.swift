@@ -18,10 +18,10 @@ struct Session {
 
     /// Opens the store, then the HTTP client; runs `body`; closes both whatever happens.
     static func with(
-        _ configuration: Engine.Configuration, definition: WorkflowDefinition, json: Bool,
+        _ configuration: Engine.Configuration, definition: WorkflowDefinition, json: Bool, color: Bool = false,
         store: (any CheckpointStore)? = nil, _ body: (Session) async throws -> ExitStatus
     ) async throws -> ExitStatus {
-        let reporter = Reporter(json: json)
+        let reporter = Reporter(json: json, color: color)
         return try await Engine.with(
             configuration, definition: definition, store: store, logger: Logger(label: "onboard.runner"),
             events: reporter.handle

@@ -12,6 +12,8 @@ public enum ItemOutcome: String, Sendable, Codable, CaseIterable {
     case drift
     /// Its account did not finish, so it did not start.
     case blocked
+    /// Not started: the batch stopped starting items (--max-failures, or the API could not be reached).
+    case notStarted = "not_started"
     /// Another execution (another process, or another task) holds its lease: it is being run elsewhere.
     case busy
     case interrupted
@@ -23,13 +25,20 @@ public final class BatchProgress: Sendable {
         public var total: Int
         public var running: Int
         public var outcomes: [ItemOutcome: Int]
+        /// Requests the items not done before this invocation need at most (token calls not counted).
+        public var plannedCalls: Int
         public var finished: Int { outcomes.values.reduce(0, +) }
         public var failures: Int { (outcomes[.failed] ?? 0) + (outcomes[.inDoubt] ?? 0) }
+        /// Done now or in an earlier invocation.
+        public var done: Int { (outcomes[.done] ?? 0) + (outcomes[.skipped] ?? 0) }
+        public func count(_ outcome: ItemOutcome) -> Int { outcomes[outcome] ?? 0 }
     }
 
     private let state: Mutex<Snapshot>
 
-    init(total: Int) { state = Mutex(Snapshot(total: total, running: 0, outcomes: [:])) }
+    init(total: Int, plannedCalls: Int = 0) {
+        state = Mutex(Snapshot(total: total, running: 0, outcomes: [:], plannedCalls: plannedCalls))
+    }
 
     public var snapshot: Snapshot { state.withLock { $0 } }
 
@@ -83,22 +92,24 @@ public final class BatchRunner: Sendable {
         _ manifest: Manifest, environment: [String: String], progressReady: @Sendable (BatchProgress) -> Void = { _ in }
     ) async throws -> (batchID: String, progress: BatchProgress) {
         var total = 0
-        let problems = try await manifest.forEachItem(definition: runner.definition, environment: environment) { _ in
+        var plannedCalls = 0
+        let problems = try await manifest.forEachItem(definition: runner.definition, environment: environment) { item in
             total += 1
+            plannedCalls += Planner.steps(runner.definition, inputs: item.inputs, kind: item.kind).count
         }
         if !problems.isEmpty { throw DiagnosticList(problems) }
         let batchID = "b" + sha256Hex(Data("\(manifest.name)\u{0}\(runner.definition.name)".utf8)).prefix(11)
         let now = Date()
         _ = try await runner.store.createBatch(
             BatchRecord(id: batchID, manifestPath: manifest.file, workflow: runner.definition.name, createdAt: now, updatedAt: now))
-        let progress = BatchProgress(total: total)
+        let progress = BatchProgress(total: total, plannedCalls: plannedCalls)
         progressReady(progress)
         let gates = AccountGates()
-        let stop = ShutdownSignal()
+        let breaker = CircuitBreaker(threshold: CircuitBreaker.threshold(concurrency: options.concurrency))
         try await withThrowingTaskGroup(of: Void.self) { group in
             var inFlight = 0
             _ = try await manifest.forEachItem(definition: runner.definition, environment: environment) { item in
-                if stop.isRequested || runner.shutdown.isRequested {
+                if runner.shutdown.isRequested {
                     progress.finished(.interrupted, wasRunning: false)
                     return
                 }
@@ -107,18 +118,19 @@ public final class BatchRunner: Sendable {
                     inFlight -= 1
                 }
                 if let limit = options.maxFailures, progress.snapshot.failures >= limit {
-                    if !stop.isRequested {
-                        stop.request()
-                        events(.stoppedLaunching(reason: "\(limit) failures (--max-failures)"))
-                    }
-                    progress.finished(.blocked, wasRunning: false)
+                    breaker.open("\(limit) failures (--max-failures)", events)
+                }
+                if breaker.isOpen {
+                    progress.finished(.notStarted, wasRunning: false)
                     return
                 }
                 inFlight += 1
                 progress.started()
                 group.addTask {
-                    let (runID, outcome, message) = await self.runItem(item, manifest: manifest, batchID: batchID, gates: gates)
+                    let (runID, outcome, message, unreachable) = await self.runItem(
+                        item, manifest: manifest, batchID: batchID, gates: gates)
                     progress.finished(outcome, wasRunning: true)
+                    breaker.record(outcome, unreachable: unreachable, self.events)
                     if outcome != .done && outcome != .skipped {
                         self.events(.itemFinished(key: item.key, runID: runID, outcome: outcome, message: message))
                     }
@@ -130,7 +142,9 @@ public final class BatchRunner: Sendable {
     }
 
     /// Runs one item; never throws (an item's failure is its outcome).
-    private func runItem(_ item: BatchItem, manifest: Manifest, batchID: String, gates: AccountGates) async -> (String, ItemOutcome, String?) {
+    private func runItem(
+        _ item: BatchItem, manifest: Manifest, batchID: String, gates: AccountGates
+    ) async -> (String, ItemOutcome, String?, TransportError?) {
         let runID = Runner.runID(forKey: item.key)
         var parentOutputs: [String: [String: JSONValue]] = [:]
         var parentID: String?
@@ -140,11 +154,12 @@ public final class BatchRunner: Sendable {
                 parentID = id
                 parentOutputs = outputs
             case .failed(let message):
-                return (runID, .blocked, "account \(item.accountKey) did not finish: \(message)")
+                return (runID, .blocked, "account \(item.accountKey) did not finish: \(message)", nil)
             }
         }
         var result: (ItemOutcome, String?)
         var outputs: [String: [String: JSONValue]]?
+        var unreachable: TransportError?
         do {
             let run = try await runner.prepare(
                 key: item.key, kind: item.kind, inputs: item.inputs, inputPath: manifest.file, parentID: parentID,
@@ -156,6 +171,7 @@ public final class BatchRunner: Sendable {
                     run, inputs: item.inputs, parentOutputs: parentOutputs,
                     options: .init(acceptChanges: options.acceptChanges))
                 outputs = outcome.outputs
+                unreachable = outcome.unreachable
                 switch outcome.status {
                 case .done: result = (.done, nil)
                 case .inDoubt: result = (.inDoubt, outcome.lastError)
@@ -187,7 +203,7 @@ public final class BatchRunner: Sendable {
                 await gates.open(item.accountKey, .failed(result.1 ?? result.0.rawValue))
             }
         }
-        return (runID, result.0, result.1)
+        return (runID, result.0, result.1, unreachable)
     }
 }
 
@@ -209,5 +225,63 @@ actor AccountGates {
     func open(_ account: String, _ state: State) {
         states[account] = state
         for waiter in waiters.removeValue(forKey: account) ?? [] { waiter.resume(returning: state) }
+    }
+}
+
+/// Stops a batch from starting more items once it is clear they would all fail: after `--max-failures`
+/// failures, or when the API cannot be reached (the first `threshold` items to finish all failed to connect to the
+/// same host, and none succeeded), instead of trying every item of the manifest against a wrong `--base-url`.
+final class CircuitBreaker: Sendable {
+    private struct State {
+        var successes = 0
+        var streak = 0
+        var signature: String?
+        var reason: String?
+    }
+
+    let threshold: Int
+    private let state = Mutex(State())
+
+    init(threshold: Int) { self.threshold = threshold }
+
+    /// Three items, or as many as run at once when that is fewer.
+    static func threshold(concurrency: Int) -> Int { max(1, min(3, concurrency)) }
+
+    var isOpen: Bool { state.withLock { $0.reason != nil } }
+
+    func open(_ reason: String, _ events: @Sendable (BatchEvent) -> Void) {
+        let opened = state.withLock { state -> Bool in
+            guard state.reason == nil else { return false }
+            state.reason = reason
+            return true
+        }
+        if opened { events(.stoppedLaunching(reason: reason)) }
+    }
+
+    func record(_ outcome: ItemOutcome, unreachable: TransportError?, _ events: @Sendable (BatchEvent) -> Void) {
+        let trip = state.withLock { state -> TransportError? in
+            switch outcome {
+            case .done, .skipped:
+                state.successes += 1
+                state.streak = 0
+            case .blocked, .notStarted, .interrupted, .busy:
+                // Consequences of other items (or of this process stopping): neither proof nor disproof.
+                return nil
+            default:
+                guard let unreachable else {
+                    state.streak = 0
+                    return nil
+                }
+                let signature = "\(unreachable.kind.rawValue) \(unreachable.host)"
+                state.streak = state.signature == signature ? state.streak + 1 : 1
+                state.signature = signature
+            }
+            return state.successes == 0 && state.streak >= threshold ? unreachable : nil
+        }
+        if let trip {
+            open(
+                "the API cannot be reached: \(threshold) items in a row failed with \(trip.host): \(trip.message), and "
+                    + "none succeeded; check --base-url and the network, then rerun", events)
+        }
     }
 }

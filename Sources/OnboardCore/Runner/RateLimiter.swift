@@ -54,6 +54,23 @@ public actor RateLimiter {
         granted += 1
     }
 
+    /// Requests let through in the last `window` (the API's minute plus the margin): never above `limit`, so a
+    /// progress line can show the rate actually kept.
+    public func sentInLastWindow() -> Int {
+        let now = clock.now
+        let since = now.advanced(by: .zero - window)
+        return reservations.filter { $0 <= now && $0 > since }.count
+    }
+
+    /// When a request asked for now could leave: the limiter's own schedule, for an ETA.
+    public func nextFreeSlot() -> Duration {
+        let now = clock.now
+        var slot = now
+        if reservations.count == limit { slot = max(slot, reservations[head].advanced(by: window)) }
+        if let pause = pausedUntil, pause > slot { slot = pause }
+        return slot - now
+    }
+
     /// Stops every request until `seconds` from now (a 429's `Retry-After`).
     public func pause(for seconds: Double) {
         let until = clock.now.advanced(by: .seconds(clamping: seconds, maximum: RetryAfter.maximum))

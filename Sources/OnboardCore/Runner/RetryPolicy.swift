@@ -1,13 +1,18 @@
 import Foundation
 
-/// Capped exponential backoff with full jitter, honouring `Retry-After`.
+/// Capped exponential backoff with full jitter, honouring `Retry-After`, within a budget per step: a step is
+/// sent at most its workflow's `max_attempts` times (8 by default) and retried for at most `stepBudget` (10
+/// minutes by default) from its first send in an execution; then it fails with the last answer, and a resume
+/// starts a new budget.
 public struct RetryPolicy: Sendable, Hashable {
     public var baseDelay: Duration
     public var maxDelay: Duration
+    public var stepBudget: Duration
 
-    public init(baseDelay: Duration = .seconds(1), maxDelay: Duration = .seconds(30)) {
+    public init(baseDelay: Duration = .seconds(1), maxDelay: Duration = .seconds(30), stepBudget: Duration = .seconds(600)) {
         self.baseDelay = baseDelay
         self.maxDelay = maxDelay
+        self.stepBudget = stepBudget
     }
 
     /// The pause before attempt `attempt + 1` (attempt counts from 1): a uniformly random time in

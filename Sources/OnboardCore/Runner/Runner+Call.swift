@@ -21,8 +21,19 @@ struct Call: Sendable {
     var outcome: OutcomeClass {
         switch result {
         case .answered(let response): return OutcomeClass.classify(response)
-        case .noAnswer(let error): return .retryable(isAmbiguous: error.mayHaveArrived)
-        case .noToken(let error): return error.isRetryable ? .retryable(isAmbiguous: false) : .fatal
+        case .noAnswer(let error): return error.mayHaveArrived ? .retryable(isAmbiguous: true) : .unreachable
+        case .noToken(let error):
+            if let transport = error.transport, !transport.mayHaveArrived { return .unreachable }
+            return error.isRetryable ? .retryable(isAmbiguous: false) : .fatal
+        }
+    }
+
+    /// The connection-level failure behind this call, if that is what it was.
+    var unreachable: TransportError? {
+        switch result {
+        case .noAnswer(let error) where !error.mayHaveArrived: return error
+        case .noToken(let error): return error.transport.flatMap { $0.mayHaveArrived ? nil : $0 }
+        default: return nil
         }
     }
 

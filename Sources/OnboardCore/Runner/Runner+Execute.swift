@@ -49,8 +49,10 @@ extension Runner {
         redacted.inputs = inputs.stored(for: definition)
         redacted.isRedacted = true
         var execution = Execution(run: run, keeper: keeper, scope: scope, redacted: redacted)
-        func outcome(_ status: RunStatus, _ lastError: String?) -> RunOutcome {
-            RunOutcome(status: status, lastError: lastError, outputs: execution.scope.steps, acceptedChanges: accepted)
+        func outcome(_ status: RunStatus, _ lastError: String?, unreachable: TransportError? = nil) -> RunOutcome {
+            RunOutcome(
+                status: status, lastError: lastError, outputs: execution.scope.steps, acceptedChanges: accepted,
+                unreachable: unreachable)
         }
         for step in steps(for: run.kind) {
             guard let record = records[step.id] else {
@@ -95,6 +97,9 @@ extension Runner {
                     if status == .interrupted { return outcome(.interrupted, interruptedText(run)) }
                     let (status, text) = try await finish(execution, step: step.id, status: status, message: message)
                     return outcome(status, text)
+                case .unreachable(let message, let error):
+                    let (status, text) = try await finish(execution, step: step.id, status: .failed, message: message)
+                    return outcome(status, text, unreachable: error)
                 }
             }
         }

@@ -182,7 +182,7 @@ extension Runner {
             number += 1
             let call = try await self.call(request, purpose: .reconcile, step: step, label: "lookup-\(number)", execution)
             switch call.outcome {
-            case .retryable:
+            case .retryable, .unreachable:
                 break
             case .reauthenticate where !reauthenticated:
                 reauthenticated = true

@@ -84,7 +84,8 @@ extension Runner {
         for record in records.sorted(by: { $0.position < $1.position }) {
             let now = definition.step(record.stepID).flatMap { try? $0.request.render(in: scope).digest }
             if record.status == .done {
-                if now != record.inputDigest { drift.finishedSteps.append(record.stepID) }
+                // A step a person resolved (`onboard resolve --happened`) has no digest to compare with.
+                if let pinned = record.inputDigest, now != pinned { drift.finishedSteps.append(record.stepID) }
                 scope.steps[record.stepID] = record.outputs
                 continue
             }

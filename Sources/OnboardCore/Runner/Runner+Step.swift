@@ -5,6 +5,8 @@ import Logging
 enum StepResult: Sendable {
     case done([String: JSONValue])
     case stopped(RunStatus, String)
+    /// Failed because the API could not be reached at all (the batch's circuit breaker counts these).
+    case unreachable(String, TransportError)
 }
 
 extension Runner {
@@ -16,6 +18,8 @@ extension Runner {
         var attempt = record.attempts
         var mustLook = lookFirst
         var reauthenticated = false
+        var sends = 0
+        let started = ContinuousClock.now
         let key = serializeKey(step, scope: execution.scope)
         while true {
             if mustLook, let result = try await lookUpAndAdopt(step, execution: execution, key: key) {
@@ -23,6 +27,7 @@ extension Runner {
             }
             if shutdown.isRequested { return .stopped(.interrupted, "") }
             attempt += 1
+            sends += 1
             let number = attempt
             let sent = try await lookupLocks.withShared(key) {
                 try await self.sendOnce(step, attempt: number, execution: execution)
@@ -35,7 +40,7 @@ extension Runner {
             let reaction = StepReaction.decide(
                 step: step, outcome: call.outcome, attempt: attempt, retryAfter: call.retryAfter,
                 policy: configuration.retryPolicy, random: Double.random(in: 0...1),
-                alreadyReauthenticated: reauthenticated)
+                alreadyReauthenticated: reauthenticated, elapsed: ContinuousClock.now - started)
             switch reaction {
             case .succeed:
                 continue
@@ -47,7 +52,16 @@ extension Runner {
                 if let result = try await lookUpAndAdopt(step, execution: execution, key: key) { return result }
                 return .stopped(.failed, failureText(step, status: call.status, message: call.summary))
             case .fail(let inDoubt):
-                let text = failureText(step, status: call.status, message: call.summary)
+                var text = failureText(step, status: call.status, message: call.summary)
+                switch call.outcome {
+                case .retryable, .unreachable:
+                    text += " (gave up after \(sends) \(sends == 1 ? "try" : "tries") in \(Self.seconds(ContinuousClock.now - started)); "
+                        + "`onboard resume` starts again)"
+                default: break
+                }
+                if let unreachable = call.unreachable {
+                    return .unreachable(text + "; is the API reachable at \(unreachable.host)? (--base-url)", unreachable)
+                }
                 guard inDoubt else { return .stopped(.failed, text) }
                 return .stopped(.inDoubt, "\(text); the request may have taken effect and the workflow has no lookup "
                     + "for '\(step.id)': check, then `onboard resolve \(execution.run.id) \(step.id) --happened --set "
@@ -122,6 +136,11 @@ extension Runner {
         }
         return try await settle(
             step, outputs: outputs, execution: execution, attempt: attempt, adopted: false, digest: digest)
+    }
+
+    static func seconds(_ duration: Duration) -> String {
+        let value = duration.seconds
+        return value < 10 ? String(format: "%.1f s", value) : String(format: "%.0f s", value)
     }
 
     /// The user-facing text of a failure: the API's words, then our hint for that status.

@@ -213,14 +213,17 @@ public struct RunOutcome: Sendable, Hashable {
     public var outputs: [String: [String: JSONValue]]
     /// Changes accepted with `acceptChanges` (a line each), empty when nothing changed.
     public var acceptedChanges: [String]
+    /// When the run failed because the API could not be reached at all: how.
+    public var unreachable: TransportError?
 
     public init(
         status: RunStatus, lastError: String? = nil, outputs: [String: [String: JSONValue]] = [:],
-        acceptedChanges: [String] = []
+        acceptedChanges: [String] = [], unreachable: TransportError? = nil
     ) {
         self.status = status
         self.lastError = lastError
         self.outputs = outputs
         self.acceptedChanges = acceptedChanges
+        self.unreachable = unreachable
     }
 }

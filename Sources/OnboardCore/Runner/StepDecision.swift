@@ -53,9 +53,11 @@ extension StepReaction {
     ///   - outcome: the class of the answer (`OutcomeClass.classify`), or `.retryable(isAmbiguous:)` for no answer.
     ///   - attempt: which send this was, from 1.
     ///   - alreadyReauthenticated: a new token was fetched after a refusal already; a second refusal is final.
+    ///   - elapsed: time since the step's first send in this execution; a retry that would end past the policy's
+    ///     step budget is not made.
     public static func decide(
         step: StepDefinition, outcome: OutcomeClass, attempt: Int, retryAfter: Double?, policy: RetryPolicy,
-        random: Double, alreadyReauthenticated: Bool = false
+        random: Double, alreadyReauthenticated: Bool = false, elapsed: Duration = .zero
     ) -> StepReaction {
         switch outcome {
         case .success:
@@ -66,6 +68,12 @@ extension StepReaction {
             return step.effect.createsSomething && step.reconcile != nil ? .lookUpOrFail : .fail(inDoubt: false)
         case .fatal:
             return .fail(inDoubt: false)
+        case .unreachable:
+            guard step.retry != .none, attempt < min(step.maxAttempts, OutcomeClass.unreachableTries) else {
+                return .fail(inDoubt: false)
+            }
+            let delay = policy.delay(afterAttempt: attempt, retryAfter: nil, random: random)
+            return elapsed + delay > policy.stepBudget ? .fail(inDoubt: false) : .retry(delay: delay, lookUpFirst: false)
         case .retryable(let isAmbiguous):
             let mustLook = isAmbiguous && step.effect.createsSomething
             if step.retry == .none || attempt >= step.maxAttempts {
@@ -74,9 +82,10 @@ extension StepReaction {
                 return .fail(inDoubt: mustLook && step.reconcile == nil)
             }
             if mustLook && step.reconcile == nil { return .fail(inDoubt: true) }
-            return .retry(
-                delay: policy.delay(afterAttempt: attempt, retryAfter: retryAfter, random: random),
-                lookUpFirst: mustLook)
+            let delay = policy.delay(afterAttempt: attempt, retryAfter: retryAfter, random: random)
+            // Out of time: the same as out of tries.
+            if elapsed + delay > policy.stepBudget { return .fail(inDoubt: false) }
+            return .retry(delay: delay, lookUpFirst: mustLook)
         }
     }
 }

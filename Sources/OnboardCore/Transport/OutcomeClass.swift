@@ -8,6 +8,10 @@ public enum OutcomeClass: Sendable, Hashable {
     /// `isAmbiguous`: the effect may have happened (500, 502, 504, a dropped connection), so a create step looks
     /// before it sends again.
     case retryable(isAmbiguous: Bool)
+    /// No connection could be made (the name did not resolve, the connection was refused or timed out, TLS failed):
+    /// nothing was sent. Retried a few times only (`unreachableTries`): it is usually a wrong `--base-url` or the
+    /// API being down, and a batch stops early when every item meets it.
+    case unreachable
     /// 401, or a 403 naming the token's scope: the transport dropped its token; send again at once with a new one.
     case reauthenticate
     /// 409 Conflict: on a create step, look whether what we wanted exists already.
@@ -36,9 +40,12 @@ public enum OutcomeClass: Sendable, Hashable {
     public var mayHaveTakenEffect: Bool {
         switch self {
         case .success, .conflict, .retryable(isAmbiguous: true): return true
-        case .retryable(isAmbiguous: false), .reauthenticate, .fatal: return false
+        case .retryable(isAmbiguous: false), .unreachable, .reauthenticate, .fatal: return false
         }
     }
+
+    /// How many tries a step gets when the API cannot be reached at all.
+    public static let unreachableTries = 4
 
     /// 502 and 504 come from a gateway that stopped waiting: the API behind it may still be applying the request.
     public static func upstreamMayStillWork(status: Int) -> Bool { status == 502 || status == 504 }

@@ -59,7 +59,7 @@ struct Harness: Sendable {
     /// short lease and settle window, so tests of waiting do not wait long).
     func configuration(
         rate: RateSpec = RateSpec(requests: 100_000), timeout: Duration = .seconds(10),
-        settleWindow: Duration = .milliseconds(500), leaseDuration: Duration = .seconds(15),
+        settleWindow: Duration = .milliseconds(500), leaseDuration: Duration = .seconds(60),
         clock: any RunClock = SystemClock()
     ) -> Engine.Configuration {
         let credential = SimulatorCredential.demo
