@@ -168,6 +168,7 @@ let package = Package(
             name: "OnboardTests",
             dependencies: [
                 "OnboardCLI", "OnboardCore", "OnboardRuntime", "OnboardSQLite", "TelegentClient", "TelegentSimulator",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "GRDB", package: "GRDB.swift"),
             ],

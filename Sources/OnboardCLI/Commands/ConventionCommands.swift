@@ -30,7 +30,8 @@ struct CompletionsCommand: ParsableCommand {
         discussion: """
             Install it once:
               onboard completions bash > ~/.local/share/bash-completion/completions/onboard
-              onboard completions zsh > ~/.zfunc/_onboard    # with fpath+=(~/.zfunc) in ~/.zshrc
+              onboard completions zsh > ~/.zfunc/_onboard
+                # and fpath+=(~/.zfunc) in ~/.zshrc
               onboard completions fish > ~/.config/fish/completions/onboard.fish
             """)
 

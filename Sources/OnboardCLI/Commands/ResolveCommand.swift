@@ -12,7 +12,8 @@ struct ResolveCommand: AsyncParsableCommand {
             Telegent portal, then either adopt what was created, or let the next resume send the step again.
 
             Examples:
-              onboard resolve r1a2b3c4d5e6 subscriber --happened --set subscriber_id=TSUID-...
+              onboard resolve r1a2b3c4d5e6 subscriber --happened \\
+                --set subscriber_id=TSUID-...
               onboard resolve r1a2b3c4d5e6 subscriber --not-happened
               onboard resume r1a2b3c4d5e6
             """)

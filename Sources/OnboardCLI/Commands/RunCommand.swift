@@ -12,9 +12,11 @@ struct RunCommand: AsyncParsableCommand {
             TELEGENT_ACCOUNT_KEY and TELEGENT_ACCOUNT_SECRET.
 
             Example:
-              export TELEGENT_ACCOUNT_KEY=DID-... TELEGENT_ACCOUNT_SECRET=... ONBOARD_SUBSCRIBER_PASSWORD=...
+              export TELEGENT_ACCOUNT_KEY=DID-... TELEGENT_ACCOUNT_SECRET=...
+              export ONBOARD_SUBSCRIBER_PASSWORD=...
               onboard run examples/quickstart.yaml
-              onboard run examples/quickstart.yaml --workflow quickstart-guide --base-url http://127.0.0.1:8080
+              onboard run examples/quickstart.yaml --base-url http://127.0.0.1:8080
+              onboard run examples/quickstart.yaml --workflow quickstart-guide
             """)
 
     @Argument(help: "The input file (YAML).")
