@@ -91,6 +91,12 @@ func runBatch(
         manifest: manifest, definition: session.definition, environment: environment, store: session.store)
     if let report { try BatchReport.write(rows, to: report, definition: session.definition) }
     printer.summary(snapshot, batchID: result.batchID, elapsed: elapsed, rows: rows, report: report)
+    if !json && snapshot.done < snapshot.total {
+        let hint = HintContext(database: session.database)
+        print(
+            "continue with: onboard batch \(shellQuoted(manifest.file))\(hint.dbFlag)"
+                + HintContext.baseURLFlag(session.transport.baseURL) + "    (rerunning skips what is done)")
+    }
     if session.shutdown.isRequested { return .interrupted }
     if (snapshot.outcomes[.busy] ?? 0) > 0 && snapshot.failures == 0 { return .busy }
     if (snapshot.outcomes[.drift] ?? 0) > 0 && snapshot.failures == 0 { return .failed }

@@ -51,8 +51,16 @@ struct Session {
 struct HintContext {
     var database: StoreLocation
 
-    /// ` --db PATH` when the database is not the default one.
-    var dbFlag: String { database.isDefault ? "" : " --db \(shellQuoted(database.description))" }
+    /// ` --db PATH` when the database is not the one the command would open without the flag.
+    var dbFlag: String {
+        database == StoreLocation(nil) ? "" : " --db \(shellQuoted(database.description))"
+    }
+
+    /// ` --base-url URL` when `target` is not where a command would go without the flag.
+    static func baseURLFlag(_ target: String, environment: [String: String] = ProcessInfo.processInfo.environment) -> String {
+        let implied = environment["ONBOARD_BASE_URL"].flatMap { $0.isEmpty ? nil : $0 } ?? "https://api.telegent.com"
+        return (try? TelegentHTTPTransport.validate(baseURL: implied)) == target ? "" : " --base-url \(shellQuoted(target))"
+    }
 }
 
 /// `text` quoted for a POSIX shell when it needs it.
