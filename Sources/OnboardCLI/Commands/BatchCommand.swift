@@ -38,6 +38,7 @@ struct BatchCommand: AsyncParsableCommand {
     @OptionGroup var global: GlobalOptions
     @OptionGroup var api: APIOptions
     @OptionGroup var workflowOption: WorkflowOption
+    @OptionGroup var spend: SpendOptions
 
     func validate() throws {
         guard concurrency >= 1 else { throw ValidationError("--concurrency must be at least 1") }
@@ -60,7 +61,7 @@ struct BatchCommand: AsyncParsableCommand {
                 try await runBatch(
                     manifest: manifest, session: session, environment: environment,
                     options: .init(concurrency: concurrency, maxFailures: maxFailures, acceptChanges: acceptChanges),
-                    report: report, json: global.json)
+                    report: report, json: global.json, spend: spend)
             }
         }
     }
@@ -69,7 +70,7 @@ struct BatchCommand: AsyncParsableCommand {
 /// Runs a batch with progress, summary and report; shared by `batch` and the benchmarks.
 func runBatch(
     manifest: Manifest, session: Session, environment: [String: String], options: BatchRunner.Options,
-    report: String?, json: Bool
+    report: String?, json: Bool, spend: SpendOptions = SpendOptions()
 ) async throws -> ExitStatus {
     let printer = BatchPrinter(json: json, limiter: session.transport.limiter, transport: session.transport)
     if !json {
@@ -83,7 +84,9 @@ func runBatch(
         let box = ProgressBox()
         group.addTask { try await printer.loop(box) }
         defer { group.cancelAll() }
-        return try await batch.run(manifest, environment: environment) { box.set($0) }
+        return try await batch.run(
+            manifest, environment: environment,
+            confirm: { try SpendGuard.confirm($0, options: spend, json: json) }, progressReady: { box.set($0) })
     }
     let elapsed = ContinuousClock.now - started
     let snapshot = result.progress.snapshot

@@ -25,6 +25,7 @@ struct RunCommand: AsyncParsableCommand {
     @OptionGroup var global: GlobalOptions
     @OptionGroup var api: APIOptions
     @OptionGroup var workflowOption: WorkflowOption
+    @OptionGroup var spend: SpendOptions
 
     @Flag(help: "Continue although the inputs or the workflow changed since finished steps ran.")
     var acceptChanges = false
@@ -43,6 +44,9 @@ struct RunCommand: AsyncParsableCommand {
             return try await Session.with(
                 configuration, definition: workflow.definition, json: global.json, color: Style(global).enabled
             ) { session in
+                var estimate = SpendEstimate()
+                estimate.add(try await session.runner.planItem(key: file.key, kind: .single, inputs: file.inputs))
+                try SpendGuard.confirm(estimate, options: spend, json: global.json)
                 let run = try await session.runner.prepare(
                     key: file.key, kind: .single, inputs: file.inputs, inputPath: absolute(input),
                     workflowPath: workflow.path)

@@ -52,6 +52,30 @@ public final class BatchProgress: Sendable {
     }
 }
 
+/// What an invocation may create and buy, from the plan of every item against the database (`Runner.planItem`).
+public struct SpendEstimate: Sendable, Hashable {
+    /// Items that will send something (not done, not drifted).
+    public var items = 0
+    public var purchases = 0
+    public var creates = 0
+
+    public init(items: Int = 0, purchases: Int = 0, creates: Int = 0) {
+        self.items = items
+        self.purchases = purchases
+        self.creates = creates
+    }
+
+    public mutating func add(_ plan: ItemPlan) {
+        switch plan.state {
+        case .done, .drift: return
+        default: break
+        }
+        items += 1
+        purchases += plan.purchases
+        creates += plan.creates
+    }
+}
+
 /// One line of a batch's progress events (failures, drift), for the CLI to print.
 public enum BatchEvent: Sendable {
     case itemFinished(key: String, runID: String, outcome: ItemOutcome, message: String?)
@@ -87,17 +111,24 @@ public final class BatchRunner: Sendable {
         self.events = events
     }
 
-    /// Validates every item first (throwing every problem at once, before any call), then runs them.
+    /// Validates every item first (throwing every problem at once, before any call) and plans it against the
+    /// database; hands the spend estimate to `confirm` (which may refuse by throwing), then runs the items.
     public func run(
-        _ manifest: Manifest, environment: [String: String], progressReady: @Sendable (BatchProgress) -> Void = { _ in }
+        _ manifest: Manifest, environment: [String: String],
+        confirm: (SpendEstimate) async throws -> Void = { _ in },
+        progressReady: @Sendable (BatchProgress) -> Void = { _ in }
     ) async throws -> (batchID: String, progress: BatchProgress) {
         var total = 0
         var plannedCalls = 0
+        var estimate = SpendEstimate()
         let problems = try await manifest.forEachItem(definition: runner.definition, environment: environment) { item in
             total += 1
-            plannedCalls += Planner.steps(runner.definition, inputs: item.inputs, kind: item.kind).count
+            let plan = try await runner.planItem(key: item.key, kind: item.kind, inputs: item.inputs)
+            plannedCalls += plan.calls
+            estimate.add(plan)
         }
         if !problems.isEmpty { throw DiagnosticList(problems) }
+        try await confirm(estimate)
         let batchID = "b" + sha256Hex(Data("\(manifest.name)\u{0}\(runner.definition.name)".utf8)).prefix(11)
         let now = Date()
         _ = try await runner.store.createBatch(
