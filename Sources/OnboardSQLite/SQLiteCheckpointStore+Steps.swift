@@ -44,33 +44,7 @@ extension SQLiteCheckpointStore {
         let now = clock()
         let record: @Sendable (Database) throws -> AttemptRecord = { db in
             try requireLease(db, lease, now: now)
-            try db.cachedStatement(
-                sql: """
-                    UPDATE steps SET status = ?, attempts = attempts + ?, updated_at = ? \
-                    WHERE run_id = ? AND step_id = ?
-                    """
-            )
-            .execute(arguments: [
-                StepStatus.running.rawValue, attempt.purpose == .send ? 1 : 0, attempt.startedAt.storedSeconds,
-                attempt.runID, attempt.stepID,
-            ])
-            try requireChange(db, "step \(attempt.stepID) of run \(attempt.runID)")
-            try db.cachedStatement(
-                sql: """
-                    INSERT INTO attempts (\(AttemptRecord.columns)) \
-                    VALUES (NULL, \(placeholders(19)))
-                    """
-            )
-            .execute(arguments: [
-                attempt.runID, attempt.stepID, attempt.purpose.rawValue, attempt.idempotencyKey, attempt.method,
-                attempt.path, attempt.startedAt.storedSeconds, attempt.finishedAt?.storedSeconds,
-                attempt.outcome?.rawValue, attempt.statusCode, attempt.error, attempt.effect.rawValue,
-                attempt.requestDigest, attempt.inputsDigest, attempt.timeout, attempt.startedUptime,
-                attempt.finishedUptime, attempt.bootID, attempt.disprovedAt?.storedSeconds,
-            ])
-            var stored = attempt
-            stored.id = db.lastInsertedRowID
-            return stored
+            return try insertAttempt(db, attempt)
         }
         // A request that may change something must be on disk before it leaves.
         return attempt.effect.createsSomething ? try await writeSynced(doing, record) : try await write(doing, record)
@@ -125,7 +99,7 @@ extension SQLiteCheckpointStore {
         let now = clock()
         try await write("checkpointing step \(runID)/\(stepID)") { db in
             try requireLease(db, lease, now: now)
-            if let attempt {
+            if let attempt, let id = attempt.id {
                 try db.cachedStatement(
                     sql: """
                         UPDATE attempts SET outcome = ?, status_code = ?, finished_at = ?, finished_uptime = ? \
@@ -134,9 +108,15 @@ extension SQLiteCheckpointStore {
                 )
                 .execute(arguments: [
                     AttemptOutcome.succeeded.rawValue, attempt.statusCode, attempt.at.wall.storedSeconds,
-                    attempt.at.uptime, attempt.id, runID, stepID,
+                    attempt.at.uptime, id, runID, stepID,
                 ])
-                try requireChange(db, "attempt \(attempt.id) of step \(stepID) of run \(runID)")
+                try requireChange(db, "attempt \(id) of step \(stepID) of run \(runID)")
+            } else if let attempt, var record = attempt.unrecorded, record.runID == runID, record.stepID == stepID {
+                record.outcome = .succeeded
+                record.statusCode = attempt.statusCode
+                record.finishedAt = attempt.at.wall
+                record.finishedUptime = attempt.at.uptime
+                _ = try insertAttempt(db, record)
             }
             try db.cachedStatement(
                 sql: """
@@ -223,4 +203,31 @@ func fetchClaimHolder(_ db: Database, _ claim: Claim) throws -> String? {
         db.cachedStatement(sql: "SELECT run_id FROM claims WHERE scope = ? AND value = ?"),
         arguments: [claim.scope, claim.value]
     )
+}
+
+/// Inserts `attempt` (any `id` it carries is ignored), marks its step `running` and, for purpose `.send`, counts it
+/// on the step.
+func insertAttempt(_ db: Database, _ attempt: AttemptRecord) throws -> AttemptRecord {
+    try db.cachedStatement(
+        sql: """
+            UPDATE steps SET status = ?, attempts = attempts + ?, updated_at = ? \
+            WHERE run_id = ? AND step_id = ?
+            """
+    )
+    .execute(arguments: [
+        StepStatus.running.rawValue, attempt.purpose == .send ? 1 : 0, attempt.startedAt.storedSeconds,
+        attempt.runID, attempt.stepID,
+    ])
+    try requireChange(db, "step \(attempt.stepID) of run \(attempt.runID)")
+    try db.cachedStatement(sql: "INSERT INTO attempts (\(AttemptRecord.columns)) VALUES (NULL, \(placeholders(19)))")
+        .execute(arguments: [
+            attempt.runID, attempt.stepID, attempt.purpose.rawValue, attempt.idempotencyKey, attempt.method,
+            attempt.path, attempt.startedAt.storedSeconds, attempt.finishedAt?.storedSeconds,
+            attempt.outcome?.rawValue, attempt.statusCode, attempt.error, attempt.effect.rawValue,
+            attempt.requestDigest, attempt.inputsDigest, attempt.timeout, attempt.startedUptime,
+            attempt.finishedUptime, attempt.bootID, attempt.disprovedAt?.storedSeconds,
+        ])
+    var stored = attempt
+    stored.id = db.lastInsertedRowID
+    return stored
 }

@@ -29,17 +29,17 @@ import Testing
         }
     }
 
-    /// The answer is lost while the API is still working on the request (here: the client gives up after 300 ms,
-    /// the API applies the purchase after 1.5 s). A lookup made at once finds nothing; buying again then would be
+    /// The answer is lost while the API is still working on the request (here: the client gives up after 1.5 s,
+    /// the API applies the purchase after 3 s). A lookup made at once finds nothing; buying again then would be
     /// a duplicate. The runner waits out the settle window, looks again, and adopts.
     @Test func lookupWaitsForARequestStillInTheAPIsHands() async throws {
         try await Harness.with { harness in
             let workflow = try Harness.workflow()
             harness.simulator.world.addFaults([
-                FaultRule(method: "POST", path: "/v1.0/numbers/provision", action: .latency, latencyMs: 1500, count: 1)
+                FaultRule(method: "POST", path: "/v1.0/numbers/provision", action: .latency, latencyMs: 3_000, count: 1)
             ])
             let events = EventLog()
-            let configuration = harness.configuration(timeout: .milliseconds(300), settleWindow: .seconds(3))
+            let configuration = harness.configuration(timeout: .milliseconds(1_500), settleWindow: .seconds(3))
             try await harness.withEngine(workflow: workflow, configuration, events: events.append) { engine in
                 let inputs = try Harness.inputs()
                 let run = try await engine.runner.prepare(key: "acme", kind: .single, inputs: inputs, inputPath: nil)
@@ -47,7 +47,7 @@ import Testing
             }
             harness.expectExactlyOneSetup()
             #expect(harness.requests("POST /v1.0/numbers/provision") == 1, "not bought again")
-            // (On a loaded machine an earlier step may time out at 300 ms too, and be adopted the same way.)
+            // (On a loaded machine an earlier step may time out too, and be adopted the same way.)
             #expect(events.adopted.contains("provision"))
         }
     }

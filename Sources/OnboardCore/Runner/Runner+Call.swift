@@ -12,8 +12,10 @@ struct Call: Sendable {
         case noToken(AuthenticationError)
     }
 
-    /// The attempt's row (nil when the request never left).
-    var attemptID: Int64?
+    /// The attempt's row (nil when the request never left, or for a read kept open: see `unrecorded`).
+    var attemptID: Int64? = nil
+    /// A read's attempt not written yet: its 2xx is written with the step's outputs, in one commit.
+    var unrecorded: AttemptRecord? = nil
     var result: Result
 
     /// What the answer means: `OutcomeClass` for an answer, retryable for no answer or no token (ambiguous only
@@ -64,61 +66,84 @@ struct Call: Sendable {
 }
 
 extension Runner {
-    /// Sends one request as one attempt: waits for its turn (a token, a rate-limit slot), then records the attempt
-    /// (durably when it may create something) and checks the lease immediately before the request leaves, and
-    /// records how it ended.
+    /// Sends one request as one attempt: waits for its turn (a token, a rate-limit slot), then checks the lease and,
+    /// for a request that may create something, records the attempt durably immediately before it leaves; records
+    /// how it ended.
+    ///
+    /// A read (a read step's send, a lookup, a poll) has no effect to guard against, so its row is written once,
+    /// after its answer, with the outcome: one commit instead of two, and none before the request leaves.
     ///
     /// - Parameters:
-    ///   - keepSuccessOpen: leave a 2xx attempt without an outcome; the caller finishes it in the commit that
-    ///     keeps the step's outputs (`completeStep`), which saves a commit per step.
+    ///   - keepSuccessOpen: leave a 2xx attempt unfinished (or, for a read, unwritten); the caller records it in the
+    ///     commit that keeps the step's outputs (`completeStep`), which saves a commit per step.
     func call(
         _ request: APIRequest, purpose: AttemptPurpose, step: StepDefinition, label: String,
         requestDigest: String? = nil, keepSuccessOpen: Bool = false, _ execution: Execution
     ) async throws -> Call {
-        let recorded = Mutex<Int64?>(nil)
-        let attempt = AttemptRecord(
-            runID: execution.run.id, stepID: step.id, purpose: purpose, effect: purpose == .send ? step.effect : .read,
+        let recorded = Mutex<(id: Int64?, started: ClockReading?)>((nil, nil))
+        let effect: StepEffect = purpose == .send ? step.effect : .read
+        var attempt = AttemptRecord(
+            runID: execution.run.id, stepID: step.id, purpose: purpose, effect: effect,
             idempotencyKey: "\(execution.run.id)/\(step.id)/\(label)", method: request.method, path: request.path,
             startedAt: Date(), requestDigest: requestDigest, inputsDigest: execution.run.inputsDigest,
             timeout: configuration.requestTimeout.seconds)
+        let row = attempt
         let response: APIResponse
         do {
             response = try await transport.send(request) {
                 try execution.checkLease()
-                var row = attempt
                 let reading = self.configuration.clock.now()
-                row.startedAt = reading.wall
-                row.startedUptime = reading.uptime
-                row.bootID = reading.bootID
-                let stored = try await self.store.beginAttempt(row, lease: execution.lease)
-                recorded.withLock { $0 = stored.id }
+                recorded.withLock { $0.started = reading }
+                guard effect.createsSomething else { return }
+                var durable = row
+                durable.startedAt = reading.wall
+                durable.startedUptime = reading.uptime
+                durable.bootID = reading.bootID
+                let stored = try await self.store.beginAttempt(durable, lease: execution.lease)
+                recorded.withLock { $0.id = stored.id }
                 // The synced commit took a moment: look again right before the request leaves.
                 try execution.checkLease()
             }
         } catch let error as TransportError {
-            guard let id = recorded.withLock({ $0 }) else {
-                return Call(attemptID: nil, result: .noToken(AuthenticationError(status: nil, message: error.message, transport: error)))
+            let (id, started) = recorded.withLock { ($0.id, $0.started) }
+            guard let started else {
+                return Call(result: .noToken(AuthenticationError(status: nil, message: error.message, transport: error)))
             }
-            try await finish(
-                id, error.mayHaveArrived ? .noAnswer : .notSent, status: nil, error: "no answer: \(error)", execution)
-            return Call(attemptID: id, result: .noAnswer(error))
+            let outcome: AttemptOutcome = error.mayHaveArrived ? .noAnswer : .notSent
+            if let id {
+                try await finish(id, outcome, status: nil, error: "no answer: \(error)", execution)
+                return Call(attemptID: id, result: .noAnswer(error))
+            }
+            attempt.started(at: started)
+            attempt.ended(outcome, status: nil, error: "no answer: \(error)", at: configuration.clock.now())
+            let stored = try await store.beginAttempt(attempt, lease: execution.lease)
+            return Call(attemptID: stored.id, result: .noAnswer(error))
         } catch let error as AuthenticationError {
-            return Call(attemptID: nil, result: .noToken(error))
+            return Call(result: .noToken(error))
         } catch {
             // Cancelled, or the lease was lost, with the request possibly out: it stays in doubt unless this
             // execution may still say it was abandoned.
-            if let id = recorded.withLock({ $0 }), !Self.isLeaseLoss(error) {
+            if let id = recorded.withLock({ $0.id }), !Self.isLeaseLoss(error) {
                 try? await finish(id, .abandoned, status: nil, error: "abandoned: \(error)", execution)
             }
             throw error
         }
-        let id = recorded.withLock { $0 }!
-        if !(keepSuccessOpen && response.isSuccess) {
-            try await finish(
-                id, response.isSuccess ? .succeeded : .httpError, status: response.status,
-                error: response.isSuccess ? nil : response.summary, execution)
+        let (id, started) = recorded.withLock { ($0.id, $0.started) }
+        if let id {
+            if !(keepSuccessOpen && response.isSuccess) {
+                try await finish(
+                    id, response.isSuccess ? .succeeded : .httpError, status: response.status,
+                    error: response.isSuccess ? nil : response.summary, execution)
+            }
+            return Call(attemptID: id, result: .answered(response))
         }
-        return Call(attemptID: id, result: .answered(response))
+        attempt.started(at: started ?? configuration.clock.now())
+        if keepSuccessOpen && response.isSuccess { return Call(unrecorded: attempt, result: .answered(response)) }
+        attempt.ended(
+            response.isSuccess ? .succeeded : .httpError, status: response.status,
+            error: response.isSuccess ? nil : response.summary, at: configuration.clock.now())
+        let stored = try await store.beginAttempt(attempt, lease: execution.lease)
+        return Call(attemptID: stored.id, result: .answered(response))
     }
 
     /// Records an attempt's outcome with the time it ended.
@@ -128,5 +153,21 @@ extension Runner {
         try await store.finishAttempt(
             id: attemptID, outcome: outcome, statusCode: status, error: error, at: configuration.clock.now(),
             lease: execution.lease)
+    }
+}
+
+extension AttemptRecord {
+    mutating func started(at reading: ClockReading) {
+        startedAt = reading.wall
+        startedUptime = reading.uptime
+        bootID = reading.bootID
+    }
+
+    mutating func ended(_ outcome: AttemptOutcome, status: Int?, error: String?, at reading: ClockReading) {
+        self.outcome = outcome
+        statusCode = status
+        self.error = error
+        finishedAt = reading.wall
+        finishedUptime = reading.uptime
     }
 }

@@ -103,10 +103,15 @@ extension Runner {
         logger.debug(
             "request sent",
             metadata: ["onboard.run": "\(execution.run.id)", "onboard.step": "\(step.id)", "attempt": "\(attempt)"])
-        guard case .answered(let response) = call.result, response.isSuccess, let attemptID = call.attemptID else {
+        guard case .answered(let response) = call.result, response.isSuccess else { return .failed(call) }
+        let finished: FinishedAttempt
+        if let id = call.attemptID {
+            finished = FinishedAttempt(id: id, statusCode: response.status, at: configuration.clock.now())
+        } else if let unrecorded = call.unrecorded {
+            finished = FinishedAttempt(unrecorded: unrecorded, statusCode: response.status, at: configuration.clock.now())
+        } else {
             return .failed(call)
         }
-        let finished = FinishedAttempt(id: attemptID, statusCode: response.status, at: configuration.clock.now())
         return .finished(try await succeed(step, response: response, attempt: finished, execution: execution, digest: digest))
     }
 
@@ -128,7 +133,12 @@ extension Runner {
             failure = "the answer lacks what the workflow keeps: \(error)"
         }
         if let failure {
-            try await finish(attempt.id, .succeeded, status: response.status, error: failure, execution)
+            if let id = attempt.id {
+                try await finish(id, .succeeded, status: response.status, error: failure, execution)
+            } else if var record = attempt.unrecorded {
+                record.ended(.succeeded, status: response.status, error: failure, at: attempt.at)
+                _ = try await store.beginAttempt(record, lease: execution.lease)
+            }
             let note = step.effect.createsSomething
                 ? " (the API answered \(response.status), so it did happen: `onboard resume \(execution.run.id)` looks it up and adopts it, never creating it again)"
                 : ""

@@ -54,9 +54,9 @@ public protocol CheckpointStore: Sendable {
     /// Attempts of a run (of one step when `stepID` is given), oldest first.
     func attempts(runID: String, stepID: String?) async throws -> [AttemptRecord]
 
-    /// Records an attempt right before its request is sent, and in the same transaction marks the step `running`
-    /// (and, for purpose `.send`, counts the attempt on the step). Durable on return when `attempt.effect`
-    /// creates something. Returns the record with its `id` set.
+    /// Records an attempt right before its request is sent (or, for a read, after it ended, with its outcome), and
+    /// in the same transaction marks the step `running` (and, for purpose `.send`, counts the attempt on the step).
+    /// Durable on return when `attempt.effect` creates something. Returns the record with its `id` set.
     func beginAttempt(_ attempt: AttemptRecord, lease: Lease) async throws -> AttemptRecord
     /// Records how an attempt ended.
     func finishAttempt(
@@ -95,14 +95,22 @@ public protocol CheckpointStore: Sendable {
     func close() async throws
 }
 
-/// A 2xx attempt finished in the commit that keeps its step's outputs.
+/// A 2xx attempt finished in the commit that keeps its step's outputs: one whose row was written before its
+/// request left (`id`), or a read, whose row is written only now, whole (`unrecorded`).
 public struct FinishedAttempt: Sendable, Hashable {
-    public var id: Int64
+    public var id: Int64?
+    public var unrecorded: AttemptRecord?
     public var statusCode: Int
     public var at: ClockReading
 
     public init(id: Int64, statusCode: Int, at: ClockReading) {
         self.id = id
+        self.statusCode = statusCode
+        self.at = at
+    }
+
+    public init(unrecorded: AttemptRecord, statusCode: Int, at: ClockReading) {
+        self.unrecorded = unrecorded
         self.statusCode = statusCode
         self.at = at
     }
