@@ -62,6 +62,13 @@ struct APIOptions: ParsableArguments {
             valueName: "seconds"))
     var settleWindow: Double = 30
 
+    @Option(
+        name: .long,
+        help: ArgumentHelp(
+            "Seconds a step may keep retrying (besides its workflow's max_attempts, 8 by default); then it fails and a resume starts again.",
+            valueName: "seconds"))
+    var retryBudget: Double = 600
+
     /// For the tests of lease takeover: how long a lease lasts without renewal.
     @Option(name: .long, help: .hidden)
     var leaseSeconds: Double = 30
@@ -86,10 +93,12 @@ struct APIOptions: ParsableArguments {
         let requestTimeout = try seconds(requestTimeout, "--request-timeout", minimum: 0.1, maximum: 3_600)
         let settleWindow = try seconds(settleWindow, "--settle-window", minimum: 0, maximum: 86_400)
         let lease = try seconds(leaseSeconds, "--lease-seconds", minimum: 1, maximum: 3_600)
+        let budget = try seconds(retryBudget, "--retry-budget", minimum: 0, maximum: 86_400)
         return Engine.Configuration(
             database: database, baseURL: baseURL,
             credentials: .init(accountKey: credentials.key, accountSecret: credentials.secret), rate: try rateSpec(),
-            requestTimeout: requestTimeout, settleWindow: settleWindow, leaseDuration: lease, environment: environment)
+            requestTimeout: requestTimeout, settleWindow: settleWindow, leaseDuration: lease,
+            retryPolicy: RetryPolicy(stepBudget: budget), environment: environment)
     }
 }
 
