@@ -51,7 +51,8 @@ import PostgresNIO
 /// The SQL of the top-level `migrations/postgres/` folder, embedded in this module, applied at open in one
 /// transaction per file, recorded in `onboard_migrations`, under an advisory lock so that processes opening a new
 /// database at once apply each file once. A database migrated by a newer release is refused with
-/// `StoreError` `supersededSchema`. The store uses the connection's `search_path` (normally `public`).
+/// `StoreError` `supersededSchema`. The tables live in the URL's `?schema=` (created if missing), else in the
+/// connection's default `search_path` (normally `public`).
 ///
 /// ## Connections
 ///
@@ -102,7 +103,7 @@ public final class PostgresCheckpointStore: CheckpointStore {
         let settings: PostgresSchema.ServerSettings
         do {
             settings = try await PostgresSchema.prepare(
-                endpoint.connectionConfiguration(), database: database, create: create)
+                endpoint.connectionConfiguration(), database: database, schema: endpoint.schema, create: create)
         } catch {
             throw PostgresFailure.map(error, doing: "opening the database", database: database)
         }

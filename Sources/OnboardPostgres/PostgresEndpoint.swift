@@ -7,12 +7,16 @@ import PostgresNIO
 /// A PostgreSQL database as `--db` names it:
 ///
 /// ```
-/// postgres://USER[:PASSWORD]@HOST[:PORT]/DATABASE[?sslmode=MODE&sslrootcert=FILE]
+/// postgres://USER[:PASSWORD]@HOST[:PORT]/DATABASE[?sslmode=MODE&sslrootcert=FILE&schema=NAME]
 /// postgresql://onboard@127.0.0.1:5432/onboard
 /// postgres://onboard@db.internal/onboard?sslrootcert=/etc/ssl/our-ca.pem
+/// postgres://onboard@db.internal/shared?schema=onboard
 /// ```
 ///
 /// - The user is required (or `PGUSER`); the port defaults to 5432 and the database to the user's name.
+/// - `schema`: the store's tables live in that schema of the database (created when the store first writes)
+///   instead of the user's default (`public`), so several onboard installations, or tests, can share one database.
+///   A lowercase identifier: letters, digits and `_`.
 /// - A password is better kept out of command lines (other users of the machine can read them): when the URL has
 ///   none, `PGPASSWORD` is used, as libpq does. The password is never printed; ``description`` leaves it out.
 /// - **TLS.** To a loopback host (`localhost`, `127.0.0.0/8`, `::1`) the connection is plain unless `sslmode` says
@@ -39,6 +43,8 @@ public struct PostgresEndpoint: Sendable, Hashable, CustomStringConvertible {
     public var tls: TLSMode
     /// A PEM file of the certificate authorities to trust instead of the system's.
     public var rootCertificates: String?
+    /// The schema that holds the store's tables; nil: the connection's default `search_path`.
+    public var schema: String?
 
     /// Parses `url` (`postgres://` or `postgresql://`).
     ///
@@ -75,8 +81,14 @@ public struct PostgresEndpoint: Sendable, Hashable, CustomStringConvertible {
             case "sslrootcert":
                 guard let file = item.value, !file.isEmpty else { throw invalid("has an empty sslrootcert") }
                 rootCertificates = file
+            case "schema":
+                guard let name = item.value, name.wholeMatch(of: /[a-z_][a-z0-9_]{0,62}/) != nil else {
+                    throw invalid("has schema=\(item.value ?? ""); a schema is a lowercase identifier (a-z, 0-9, _)")
+                }
+                schema = name
             default:
-                throw invalid("has the parameter \(item.name), which onboard does not know (sslmode, sslrootcert)")
+                throw invalid(
+                    "has the parameter \(item.name), which onboard does not know (sslmode, sslrootcert, schema)")
             }
         }
         self.tls = tls ?? (Self.isLoopback(host) ? .disable : .verifyFull)
@@ -85,9 +97,11 @@ public struct PostgresEndpoint: Sendable, Hashable, CustomStringConvertible {
     /// The URL without its password (and without the parameters that are the defaults).
     public var description: String {
         let shownHost = host.contains(":") ? "[\(host)]" : host
-        var text = "postgres://\(user)@\(shownHost):\(port)/\(database)"
-        if tls != (Self.isLoopback(host) ? .disable : .verifyFull) { text += "?sslmode=\(tls.rawValue)" }
-        return text
+        var parameters: [String] = []
+        if tls != (Self.isLoopback(host) ? .disable : .verifyFull) { parameters.append("sslmode=\(tls.rawValue)") }
+        if let schema { parameters.append("schema=\(schema)") }
+        let query = parameters.isEmpty ? "" : "?" + parameters.joined(separator: "&")
+        return "postgres://\(user)@\(shownHost):\(port)/\(database)\(query)"
     }
 
     /// Whether `host` is this machine: `localhost`, an IPv4 address in 127.0.0.0/8, or `::1`.
@@ -120,7 +134,12 @@ public struct PostgresEndpoint: Sendable, Hashable, CustomStringConvertible {
         ("tcp_keepalives_count", "3"),
     ]
 
-    /// The settings of the store's pools (`extraParameters` are added to `startupParameters`).
+    /// `startupParameters`, and the schema as the whole `search_path` when one is given.
+    var connectionParameters: [(String, String)] {
+        Self.startupParameters + (schema.map { [("search_path", $0)] } ?? [])
+    }
+
+    /// The settings of the store's pools (`extraParameters` are added to `connectionParameters`).
     func clientConfiguration(
         maximumConnections: Int, extraParameters: [(String, String)] = []
     ) throws -> PostgresClient.Configuration {
@@ -133,7 +152,7 @@ public struct PostgresEndpoint: Sendable, Hashable, CustomStringConvertible {
         var configuration = PostgresClient.Configuration(
             host: host, port: port, username: user, password: password, database: database, tls: tls)
         configuration.options.maximumConnections = maximumConnections
-        configuration.options.additionalStartupParameters = Self.startupParameters + extraParameters
+        configuration.options.additionalStartupParameters = connectionParameters + extraParameters
         return configuration
     }
 
@@ -148,7 +167,7 @@ public struct PostgresEndpoint: Sendable, Hashable, CustomStringConvertible {
         }
         var configuration = PostgresConnection.Configuration(
             host: host, port: port, username: user, password: password, database: database, tls: tls)
-        configuration.options.additionalStartupParameters = Self.startupParameters
+        configuration.options.additionalStartupParameters = connectionParameters
         configuration.options.connectTimeout = .seconds(10)
         return configuration
     }

@@ -8,8 +8,9 @@ import PostgresNIO
 /// Each embedded file of `migrations/postgres/` is one migration, identified by its file name. At open, on one
 /// connection of its own:
 ///
-/// 1. `pg_advisory_lock` on a key derived from the current schema: a second process opening the same new
+/// 1. `pg_advisory_lock` on a key derived from the `search_path`: a second process opening the same new
 ///    database waits here, then finds everything applied (the lock dies with the connection whatever happens);
+///    the schema named by the URL (`?schema=`) is created here if missing;
 /// 2. `onboard_migrations` is created if missing, and read;
 /// 3. a database that has a migration this release does not know was written by a newer one: refused with
 ///    `supersededSchema`, before anything is changed;
@@ -21,19 +22,20 @@ enum PostgresSchema {
         var fsync: Bool
     }
 
-    static let lockKey = "hashtextextended('onboard.migrations:' || coalesce(current_schema(), ''), 0)"
+    /// By `search_path`, not `current_schema()`: the latter is null until the URL's schema exists.
+    static let lockKey = "hashtextextended('onboard.migrations:' || current_setting('search_path'), 0)"
 
     /// Connects once, migrates, reads the settings the store cares about, and disconnects.
     ///
     /// `create`: a database without onboard's tables gets them; otherwise it is refused with `notFound` (read-only
     /// commands create nothing).
     static func prepare(
-        _ configuration: PostgresConnection.Configuration, database: String, create: Bool
+        _ configuration: PostgresConnection.Configuration, database: String, schema: String?, create: Bool
     ) async throws -> ServerSettings {
         let connection = try await PostgresConnection.connect(
             configuration: configuration, id: 0, logger: PostgresCheckpointStore.quiet)
         do {
-            let settings = try await migrate(connection, database: database, create: create)
+            let settings = try await migrate(connection, database: database, schema: schema, create: create)
             try? await connection.close()
             return settings
         } catch {
@@ -42,8 +44,14 @@ enum PostgresSchema {
         }
     }
 
-    static func migrate(_ connection: PostgresConnection, database: String, create: Bool) async throws -> ServerSettings {
+    static func migrate(
+        _ connection: PostgresConnection, database: String, schema: String?, create: Bool
+    ) async throws -> ServerSettings {
         try await connection.execute("SELECT pg_advisory_lock(\(unescaped: lockKey))")
+        if let schema, create {
+            // The name was checked to be a plain lowercase identifier, so it needs no quoting.
+            try await connection.execute("CREATE SCHEMA IF NOT EXISTS \(unescaped: schema)")
+        }
         if !create {
             let exists = try await connection.rows("SELECT to_regclass('onboard_migrations') IS NOT NULL AS present")
             guard try exists.first?["present"].decode(Bool.self) == true else {

@@ -16,6 +16,8 @@ struct EndpointTests {
         #expect(fromEnvironment.user == "ci")
         let ipv6 = try PostgresEndpoint(url: "postgres://me@[::1]:5433/db", environment: [:])
         #expect(ipv6.host == "::1" && ipv6.tls == .disable && ipv6.description == "postgres://me@[::1]:5433/db")
+        let schema = try PostgresEndpoint(url: "postgres://me@db.internal/shared?schema=onboard_1&sslmode=require", environment: [:])
+        #expect(schema.schema == "onboard_1" && schema.description == "postgres://me@db.internal:5432/shared?sslmode=require&schema=onboard_1")
     }
 
     @Test("TLS is off to loopback hosts and required, verified, elsewhere unless sslmode=disable", arguments: [
@@ -39,6 +41,7 @@ struct EndpointTests {
         for bad in [
             "postgres://me:hunter2@/onboard", "postgres://:hunter2@host/db", "postgres://me:hunter2@host/db?sslmode=maybe",
             "postgres://me:hunter2@host/db?timeout=3", "mysql://me:hunter2@host/db", "postgres://me:hunter2@host/a/b",
+            "postgres://me:hunter2@host/db?schema=Bad-Name", "postgres://me:hunter2@host/db?schema=x;drop",
         ] {
             #expect {
                 _ = try PostgresEndpoint(url: bad, environment: [:])

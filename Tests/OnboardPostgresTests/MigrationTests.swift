@@ -68,7 +68,7 @@ struct MigrationFileTests {
 
 @Suite("PostgreSQL migrations: against a server", .enabled(if: TestServer.url != nil, "ONBOARD_TEST_POSTGRES_URL is not set"))
 struct MigrationServerTests {
-    @Test("A new database gets every migration once, even when four processes open it at the same moment")
+    @Test("A new schema gets every migration once, even when four processes open it at the same moment")
     func concurrentOpens() async throws {
         try await TestServer.withScratch { scratch in
             let stores = try await withThrowingTaskGroup(of: PostgresCheckpointStore.self) { group in
@@ -76,10 +76,10 @@ struct MigrationServerTests {
                 return try await group.reduce(into: [PostgresCheckpointStore]()) { $0.append($1) }
             }
             for store in stores { try await store.close() }
-            let applied = try await TestServer.query(scratch, "SELECT id FROM onboard_migrations ORDER BY id")
+            let applied = try await TestServer.query("SELECT id FROM \(scratch.name).onboard_migrations ORDER BY id")
             #expect(applied == embeddedMigrations.map(\.id))
             let tables = try await TestServer.query(
-                scratch, "SELECT tablename FROM pg_tables WHERE schemaname = current_schema() ORDER BY tablename")
+                "SELECT tablename FROM pg_tables WHERE schemaname = '\(scratch.name)' ORDER BY tablename")
             #expect(
                 tables == [
                     "attempts", "batches", "claims", "input_versions", "onboard_migrations", "purchase_budgets",
@@ -92,25 +92,27 @@ struct MigrationServerTests {
     func supersededSchema() async throws {
         try await TestServer.withScratch { scratch in
             try await PostgresCheckpointStore(url: scratch.url).close()
-            _ = try await TestServer.query(scratch, "INSERT INTO onboard_migrations (id) VALUES ('9999_future.sql') RETURNING id")
+            _ = try await TestServer.query(
+                "INSERT INTO \(scratch.name).onboard_migrations (id) VALUES ('9999_future.sql') RETURNING id")
             await #expect {
                 try await PostgresCheckpointStore(url: scratch.url).close()
             } throws: { error in
                 guard let error = error as? StoreError else { return false }
                 return error.code == .supersededSchema && error.message.contains("9999_future.sql")
             }
+            let applied = try await TestServer.query("SELECT id FROM \(scratch.name).onboard_migrations ORDER BY id")
+            #expect(applied == embeddedMigrations.map(\.id) + ["9999_future.sql"])
         }
     }
 
-    @Test("Without create, a database with no onboard tables is refused as notFound and nothing is created")
+    @Test("Without create, a schema with no onboard tables is refused as notFound and nothing is created")
     func readOnlyCreatesNothing() async throws {
         try await TestServer.withScratch { scratch in
             await #expect {
                 try await PostgresCheckpointStore(url: scratch.url, create: false).close()
             } throws: { ($0 as? StoreError)?.code == .notFound }
-            let tables = try await TestServer.query(
-                scratch, "SELECT tablename FROM pg_tables WHERE schemaname = current_schema()")
-            #expect(tables.isEmpty)
+            let schemas = try await TestServer.query("SELECT nspname::text FROM pg_namespace WHERE nspname = '\(scratch.name)'")
+            #expect(schemas.isEmpty)
         }
     }
 
@@ -143,8 +145,8 @@ struct MigrationServerTests {
 enum TestServer {
     static let url: String? = ProcessInfo.processInfo.environment["ONBOARD_TEST_POSTGRES_URL"].flatMap { $0.isEmpty ? nil : $0 }
 
-    static func withScratch(_ body: (PostgresScratchDatabase) async throws -> Void) async throws {
-        let scratch = try await PostgresScratchDatabase.create(on: try #require(url))
+    static func withScratch(_ body: (PostgresScratchSchema) async throws -> Void) async throws {
+        let scratch = try PostgresScratchSchema(on: try #require(url))
         do {
             try await body(scratch)
         } catch {
@@ -154,19 +156,25 @@ enum TestServer {
         await scratch.drop()
     }
 
-    /// The first column of every row of `sql`, as text.
-    static func query(_ scratch: PostgresScratchDatabase, _ sql: String) async throws -> [String] {
-        let components = try #require(URLComponents(string: scratch.url))
+    /// The first column of every row of `sql` (text), in the server URL's database.
+    static func query(_ sql: String) async throws -> [String] {
+        let server = try #require(url)
+        let components = try #require(URLComponents(string: server))
         let connection = try await PostgresConnection.connect(
             configuration: .init(
                 host: components.host ?? "127.0.0.1", port: components.port ?? 5432, username: components.user ?? "",
-                password: components.password, database: scratch.name, tls: .disable),
+                password: components.password, database: String(components.path.dropFirst()), tls: .disable),
             id: 9, logger: .init(label: "test"))
-        defer { Task { try? await connection.close() } }
         var values: [String] = []
-        for try await row in try await connection.query(PostgresQuery(unsafeSQL: sql), logger: .init(label: "test")) {
-            values.append(try row.decode(String.self))
+        do {
+            for try await row in try await connection.query(PostgresQuery(unsafeSQL: sql), logger: .init(label: "test")) {
+                values.append(try row.decode(String.self))
+            }
+        } catch {
+            try? await connection.close()
+            throw error
         }
+        try? await connection.close()
         return values
     }
 }

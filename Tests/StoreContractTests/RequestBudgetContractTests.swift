@@ -20,14 +20,19 @@ struct RequestBudgetContractTests {
             let stores = [store, try await fixture.open(), try await fixture.open()]
             let limit = 10, window = Duration.seconds(2)
             let clock = ContinuousClock()
-            let stopReservingAt = clock.now + .milliseconds(6_500)
             let moments = Collected<Moment>()
+            // Reserving goes on until 7 s after the first answer (a loaded machine may take a while to give it).
+            let giveUpAt = clock.now + .seconds(60)
+            @Sendable func keepReserving() -> Bool {
+                guard let first = moments.first else { return clock.now < giveUpAt }
+                return clock.now < first.latest + .seconds(7)
+            }
             try await withThrowingTaskGroup(of: Void.self) { group in
-                for index in 0..<12 {
+                for index in 0..<24 {
                     let target = stores[index % stores.count]
                     group.addTask {
                         // Each task behaves like a sender: reserve, wait for the moment, send, reserve again.
-                        while clock.now < stopReservingAt {
+                        while keepReserving() {
                             let start = clock.now
                             let wait = try await target.reserveRequestSlot(credential: "key-digest", limit: limit, window: window)
                             let end = clock.now
@@ -62,25 +67,45 @@ struct RequestBudgetContractTests {
     func pause(_ factory: StoreFactory) async throws {
         try await withStore(factory) { store, fixture in
             let other = try await fixture.open()
-            #expect(try await store.reserveRequestSlot(credential: "a", limit: 50, window: .seconds(60)) < .milliseconds(500))
+            let clock = ContinuousClock()
+            #expect(try await store.reserveRequestSlot(credential: "a", limit: 50, window: .seconds(60)) == .zero)
+            let pauseStart = clock.now
             try await store.pauseRequests(credential: "a", for: .seconds(3))
+            let pauseEnd = clock.now
             // A shorter pause does not shorten the one in force.
             try await other.pauseRequests(credential: "a", for: .milliseconds(10))
+            let start = clock.now
             let wait = try await other.reserveRequestSlot(credential: "a", limit: 50, window: .seconds(60))
-            #expect(wait > .milliseconds(2_000) && wait <= .seconds(3))
-            #expect(try await other.reserveRequestSlot(credential: "b", limit: 50, window: .seconds(60)) < .milliseconds(500))
+            let end = clock.now
+            // The moment is the pause's end: 3 s after a reading of the clock taken during the pause call.
+            #expect(end + wait >= pauseStart + .seconds(3), "reserved before the pause's end")
+            #expect(start + wait <= pauseEnd + .seconds(3), "reserved after the pause's end")
+            #expect(try await other.reserveRequestSlot(credential: "b", limit: 50, window: .seconds(60)) == .zero)
             try await other.close()
         }
     }
 
-    @Test("Moments go out in call order and a cold budget allows `limit` at once, then one per window/limit", arguments: StoreFactory.available)
+    @Test("A cold budget allows `limit` at once; the next waits until the first has left the window", arguments: StoreFactory.available)
     func coldStart(_ factory: StoreFactory) async throws {
         try await withStore(factory) { store, _ in
+            let clock = ContinuousClock()
+            var moments: [Moment] = []
             var waits: [Duration] = []
-            for _ in 0..<6 { waits.append(try await store.reserveRequestSlot(credential: "c", limit: 3, window: .seconds(30))) }
-            #expect(waits.prefix(3).allSatisfy { $0 < .seconds(1) })
-            // The 4th waits for the 1st to leave the window, and so on.
-            #expect(waits[3...].allSatisfy { $0 > .seconds(28) && $0 <= .seconds(30) })
+            for _ in 0..<6 {
+                let start = clock.now
+                let wait = try await store.reserveRequestSlot(credential: "c", limit: 3, window: .seconds(30))
+                let end = clock.now
+                waits.append(wait)
+                moments.append(Moment(earliest: start + wait, latest: end + wait))
+            }
+            // The first three may leave at once, whatever time passed between the calls.
+            #expect(waits.prefix(3).allSatisfy { $0 == .zero })
+            // The 4th, 5th and 6th each wait for the one `limit` places before it to leave the window, and no more.
+            for index in 3..<6 {
+                let earlier = moments[index - 3], later = moments[index]
+                #expect(later.latest - earlier.earliest >= .seconds(30))
+                #expect(later.earliest - earlier.latest <= .seconds(30))
+            }
         }
     }
 }
@@ -90,4 +115,5 @@ final class Collected<Value: Sendable>: Sendable {
     private let values = Mutex<[Value]>([])
     func append(_ value: Value) { values.withLock { $0.append(value) } }
     var all: [Value] { values.withLock { $0 } }
+    var first: Value? { values.withLock { $0.first } }
 }

@@ -22,12 +22,12 @@ struct StoreFactory: Sendable, CustomTestStringConvertible {
         return StoreFixture(location: location) { try? FileManager.default.removeItem(at: folder) }
     }
 
-    /// PostgreSQL: a new database on the server of `ONBOARD_TEST_POSTGRES_URL` (dropped afterwards), when that is
+    /// PostgreSQL: a new schema in the database of `ONBOARD_TEST_POSTGRES_URL` (dropped afterwards), when that is
     /// set. `.ci/run` starts a throwaway server and sets it.
     static let postgres: StoreFactory? = {
         guard let server = ProcessInfo.processInfo.environment[postgresVariable], !server.isEmpty else { return nil }
         return StoreFactory(name: "postgres") {
-            let scratch = try await PostgresScratchDatabase.create(on: server)
+            let scratch = try PostgresScratchSchema(on: server)
             return StoreFixture(location: .postgres(url: scratch.url)) { await scratch.drop() }
         }
     }()
@@ -48,7 +48,7 @@ struct StoreFactory: Sendable, CustomTestStringConvertible {
         FileHandle.standardError.write(
             Data(
                 ("note: \(postgresVariable) is not set, so the store contract runs on SQLite only; set it to a "
-                    + "PostgreSQL server (postgres://USER@127.0.0.1:PORT/postgres, a user allowed to create databases) "
+                    + "PostgreSQL server (postgres://USER@127.0.0.1:PORT/postgres, a user allowed to create schemas there) "
                     + "to run it on PostgreSQL too, as .ci/run does\n").utf8))
     }()
 }
