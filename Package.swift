@@ -30,6 +30,8 @@ let package = Package(
         // UnixSignals: SIGINT/SIGTERM as an async sequence (already resolved through Hummingbird).
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
         .package(url: "https://github.com/apple/swift-metrics", from: "2.13.0"),
+        // The shared store (issue 12): PostgreSQL through its connection pool (`PostgresClient`).
+        .package(url: "https://github.com/vapor/postgres-nio", from: "1.33.2"),
     ],
     targets: [
         // The engine: workflow definitions, templates, the run state machine, retry policy, rate limiter,
@@ -52,6 +54,20 @@ let package = Package(
             dependencies: [
                 "OnboardCore",
                 .product(name: "GRDB", package: "GRDB.swift"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        // The PostgreSQL checkpoint store, shared by processes on many machines; its schema's home is
+        // migrations/postgres/. Leases, claims, locks and the request budget use the server's clock and locks.
+        .target(
+            name: "OnboardPostgres",
+            dependencies: [
+                "OnboardCore",
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "Logging", package: "swift-log"),
+                // TLS settings for the connection (`sslmode`).
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "Crypto", package: "swift-crypto"),
             ],
             swiftSettings: swiftSettings
         ),
@@ -84,7 +100,7 @@ let package = Package(
         .target(
             name: "OnboardRuntime",
             dependencies: [
-                "OnboardCore", "OnboardSQLite", "TelegentClient",
+                "OnboardCore", "OnboardSQLite", "OnboardPostgres", "TelegentClient",
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: swiftSettings
@@ -149,10 +165,21 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
-        // The store contract, run against every backend (parameterised over store factories).
+        .testTarget(
+            name: "OnboardPostgresTests",
+            dependencies: [
+                "OnboardPostgres", "OnboardCore",
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                // SHA-256 for the pins of shipped migrations.
+                .product(name: "Crypto", package: "swift-crypto"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        // The store contract, run against every backend (parameterised over store factories); OnboardPostgres only
+        // for a fresh database per test.
         .testTarget(
             name: "StoreContractTests",
-            dependencies: ["OnboardCore", "OnboardRuntime"],
+            dependencies: ["OnboardCore", "OnboardRuntime", "OnboardPostgres"],
             swiftSettings: swiftSettings
         ),
         .testTarget(

@@ -1,5 +1,6 @@
 import Foundation
 import OnboardCore
+import OnboardPostgres
 import OnboardSQLite
 
 /// Where checkpoints live, as `--db` (or `ONBOARD_DB`) gives it: a file path (SQLite, the embedded default) or a
@@ -34,7 +35,9 @@ public enum StoreLocation: Sendable, Hashable, CustomStringConvertible {
     public var isDefault: Bool { self == .sqlite(path: Self.defaultPath) }
 
     /// Opens the store. `create`: a missing SQLite file is created (commands that write); otherwise a missing
-    /// file is an error (read-only commands never create one).
+    /// file is an error (read-only commands never create one). A PostgreSQL URL is opened as
+    /// `PostgresCheckpointStore` describes (TLS off to loopback hosts, required and verified elsewhere unless
+    /// `?sslmode=disable`; the password from the URL or `PGPASSWORD`).
     ///
     /// - Throws: `StoreError` naming the database and the cause.
     public func open(create: Bool = true) async throws -> any CheckpointStore {
@@ -47,8 +50,9 @@ public enum StoreLocation: Sendable, Hashable, CustomStringConvertible {
                         + "you used)")
             }
             return try SQLiteCheckpointStore(path: path)
-        case .postgres:
-            throw StoreError(.io, "PostgreSQL (\(self)) is not supported by this build of onboard")
+        case .postgres(let url):
+            // onboard never creates a server database; `create` decides whether an empty one gets its tables.
+            return try await PostgresCheckpointStore(url: url, create: create)
         }
     }
 

@@ -33,17 +33,20 @@ extension SQLiteCheckpointStore {
     }
 
     /// Records `attempt` as given (normally with no outcome yet) and, in the same transaction, checks `lease`,
-    /// marks its step `running` and, for purpose `.send`, counts it on the step. When `attempt.effect` creates
-    /// something the transaction is synced before this returns (see the type's Durability), so the request may
-    /// leave.
+    /// takes a purchase slot when `attempt.effect` is `.purchase` (see `takePurchaseSlot`), marks its step
+    /// `running` and, for purpose `.send`, counts it on the step. When `attempt.effect` creates something the
+    /// transaction is synced before this returns (see the type's Durability), so the request may leave.
     ///
     /// - Returns: `attempt` with the `id` the store assigned (any `id` it carried is ignored).
-    /// - Throws: ``StoreError`` `leaseLost`, or `notFound` when the step does not exist.
+    /// - Throws: ``StoreError`` `leaseLost`, `purchaseCeiling`, or `notFound` when the step does not exist.
     public func beginAttempt(_ attempt: AttemptRecord, lease: Lease) async throws -> AttemptRecord {
         let doing = "recording an attempt of \(attempt.runID)/\(attempt.stepID)"
         let now = clock()
         let record: @Sendable (Database) throws -> AttemptRecord = { db in
             try requireLease(db, lease, now: now)
+            if attempt.effect == .purchase {
+                try takePurchaseSlot(db, runID: attempt.runID, stepID: attempt.stepID, at: now)
+            }
             return try insertAttempt(db, attempt)
         }
         // A request that may change something must be on disk before it leaves.

@@ -36,7 +36,8 @@ import OnboardCore
 /// ## Files
 ///
 /// A new database file is created with mode 0600 whatever the umask, and its `-wal` and `-shm` companions get
-/// the same permission bits as the main file. An existing file keeps the mode it has.
+/// the same permission bits as the main file. An existing file keeps the mode it has. ``withLock(_:exclusive:_:)``
+/// creates a `-locks` file beside them (mode 0600; it holds no data, only byte-range locks).
 ///
 /// ## Schema
 ///
@@ -44,10 +45,15 @@ import OnboardCore
 /// `DatabaseMigrator` when the store opens. A database already migrated by a newer release is refused with
 /// ``StoreError/Code/supersededSchema``.
 ///
-/// ## Leases
+/// ## Leases and coordination
 ///
 /// Lease times are this machine's wall clock (`clock`), which every process on the file shares. Every commit that
 /// records or completes work checks the caller's lease (owner, epoch, expiry) inside its own transaction.
+///
+/// SQLite has one writer at a time, so the coordination methods need no more than a write transaction: a purchase
+/// slot is counted in `beginAttempt`'s, `claimRunnable` picks and leases its runs in one, and a request reservation
+/// reads and extends the budget in one (its moments on `CLOCK_BOOTTIME`, see `BudgetClock`). Named locks are the
+/// exception: they are held across a request, so they live outside the database, in `LockFile`.
 ///
 /// Errors are ``StoreError`` values: `notFound` for a run or step that does not exist, `leaseLost` for a commit
 /// whose lease is no longer current, `claimConflict` from
@@ -68,6 +74,8 @@ public final class SQLiteCheckpointStore: CheckpointStore {
     package let pool: DatabasePool
     /// The store's clock: lease expiry and `updated_at` are read from it (tests inject one).
     let clock: @Sendable () -> Date
+    /// The named locks of ``withLock(_:exclusive:_:)``, on `<path>-locks`.
+    let locks: LockFile
 
     /// How long a write waits for another process's write transaction before failing.
     static let busyTimeout: TimeInterval = 5
@@ -84,6 +92,7 @@ public final class SQLiteCheckpointStore: CheckpointStore {
         self.path = path
         self.durability = durability
         self.clock = clock
+        self.locks = LockFile(databasePath: path)
         try DatabaseFile.createIfMissing(path)
         do {
             pool = try DatabasePool(path: path, configuration: Self.configuration())

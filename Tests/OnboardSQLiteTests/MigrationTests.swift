@@ -17,6 +17,7 @@ private let migrationsFolder = URL(fileURLWithPath: #filePath)
 private let pinnedHashes: [String: String] = [
     "0001_initial.sql": "27a6031217e463196d2c810ef04676826c2240cd54d2936305f06edf3b6cb424",
     "0002_fencing.sql": "fb0b58edafebde76e47864e588f43be981285501ddf4a8ce07895156713e8252",
+    "0003_coordination.sql": "393033e6491e63250150c4d3225ac8a833973f3ce58300850e47ad9e91ad4622",
 ]
 
 /// Lowercase hex SHA-256 (swift-crypto), as `sha256sum` and `scripts/embed-migrations.sh` print it.
@@ -74,7 +75,11 @@ struct MigrationTests {
                         "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name"
                 )
             }
-            #expect(tables == ["attempts", "batches", "claims", "grdb_migrations", "input_versions", "runs", "steps"])
+            #expect(
+                tables == [
+                    "attempts", "batches", "claims", "grdb_migrations", "input_versions", "purchase_budgets",
+                    "purchase_slots", "request_budgets", "request_reservations", "runs", "steps", "workflows",
+                ])
         }
     }
 }

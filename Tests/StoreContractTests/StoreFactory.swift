@@ -1,6 +1,7 @@
 // The backends the store contract is checked against: every test of this target runs once per factory.
 import Foundation
 import OnboardCore
+import OnboardPostgres
 import OnboardRuntime
 import Testing
 
@@ -21,8 +22,35 @@ struct StoreFactory: Sendable, CustomTestStringConvertible {
         return StoreFixture(location: location) { try? FileManager.default.removeItem(at: folder) }
     }
 
-    /// Every backend this machine can test.
-    static var available: [StoreFactory] { [.sqlite] }
+    /// PostgreSQL: a new schema in the database of `ONBOARD_TEST_POSTGRES_URL` (dropped afterwards), when that is
+    /// set. `.ci/run` starts a throwaway server and sets it.
+    static let postgres: StoreFactory? = {
+        guard let server = ProcessInfo.processInfo.environment[postgresVariable], !server.isEmpty else { return nil }
+        return StoreFactory(name: "postgres") {
+            let scratch = try PostgresScratchSchema(on: server)
+            return StoreFixture(location: .postgres(url: scratch.url)) { await scratch.drop() }
+        }
+    }()
+
+    static let postgresVariable = "ONBOARD_TEST_POSTGRES_URL"
+
+    /// Every backend this machine can test: SQLite always, PostgreSQL when a server is given.
+    static var available: [StoreFactory] {
+        guard let postgres else {
+            _ = sqliteOnlyNotice
+            return [.sqlite]
+        }
+        return [.sqlite, postgres]
+    }
+
+    /// Said once per test process, so a run that skipped PostgreSQL says so.
+    private static let sqliteOnlyNotice: Void = {
+        FileHandle.standardError.write(
+            Data(
+                ("note: \(postgresVariable) is not set, so the store contract runs on SQLite only; set it to a "
+                    + "PostgreSQL server (postgres://USER@127.0.0.1:PORT/postgres, a user allowed to create schemas there) "
+                    + "to run it on PostgreSQL too, as .ci/run does\n").utf8))
+    }()
 }
 
 /// One fresh database.

@@ -13,6 +13,9 @@ import Foundation
 ///   is current (same owner, same epoch, unexpired by the store's clock); otherwise they throw `leaseLost` and
 ///   change nothing. Lease times are the store's clock (SQLite: this machine's; a server database: the server's).
 /// - **Claims** are unique across the whole store, whoever writes them.
+/// - **Coordination** (purchase ceilings, locks, the request budget, claiming runnable work) holds across every
+///   process using the store, as it would between tasks of one process: two processes on one store behave like
+///   two tasks of one process.
 public protocol CheckpointStore: Sendable {
     // MARK: Runs
 
@@ -57,6 +60,14 @@ public protocol CheckpointStore: Sendable {
     /// Records an attempt right before its request is sent (or, for a read, after it ended, with its outcome), and
     /// in the same transaction marks the step `running` (and, for purpose `.send`, counts the attempt on the step).
     /// Durable on return when `attempt.effect` creates something. Returns the record with its `id` set.
+    ///
+    /// An attempt whose `effect` is `.purchase` also takes a *purchase slot* for its (run, step) in the same
+    /// transaction, counted against the spend scope of the run (its `batchID`, or its own id when it has none;
+    /// see `setPurchaseCeiling(scope:maxPurchases:)`). A step that already holds a slot (a retry or a
+    /// reconciliation of the same purchase) never takes a second one, and slots are never given back.
+    ///
+    /// - Throws: `leaseLost`; `notFound` for a missing step; `purchaseCeiling`, changing nothing, when the step
+    ///   holds no slot yet and its scope's ceiling is reached.
     func beginAttempt(_ attempt: AttemptRecord, lease: Lease) async throws -> AttemptRecord
     /// Records how an attempt ended.
     func finishAttempt(
@@ -88,6 +99,58 @@ public protocol CheckpointStore: Sendable {
 
     /// Inserts the batch unless one with the same id exists; returns the stored one.
     func createBatch(_ batch: BatchRecord) async throws -> BatchRecord
+
+    // MARK: Spend ceiling
+
+    /// Sets (or, with nil, removes) the most purchases the runs of `scope` may ever start: a batch id, or the id of
+    /// a run outside any batch. The count of slots already taken is kept; a ceiling below it stops every purchase
+    /// that has no slot yet.
+    func setPurchaseCeiling(scope: String, maxPurchases: Int?) async throws
+    /// How many purchase slots `scope` has taken, and its ceiling (0 and nil for a scope never seen).
+    func purchaseUsage(scope: String) async throws -> PurchaseUsage
+
+    // MARK: Locks
+
+    /// Runs `body` while holding the lock named `key`, shared (any number of holders at once) or exclusive (one
+    /// holder and no shared one), across every process using the store.
+    ///
+    /// Waiters are served in arrival order as far as the backend allows, and a waiting exclusive holder is never
+    /// starved by a stream of shared ones. The lock is released on every way out of `body` (a return, an error,
+    /// cancellation) and when the process holding it dies. A cancelled waiter stops waiting and throws
+    /// `CancellationError` without running `body`. Not reentrant: a body that asks for a lock it holds waits
+    /// forever.
+    func withLock<T: Sendable>(_ key: String, exclusive: Bool, _ body: @Sendable () async throws -> T) async throws -> T
+
+    // MARK: Request budget
+
+    /// Reserves the earliest moment at or after now at which one request with `credential` may leave, such that,
+    /// across every process using the store, no span of `window` holds more than `limit` reserved moments (and none
+    /// falls inside a pause); returns how long the caller must wait for it. Moments are handed out in the order
+    /// of the calls, and a steady demand gets `limit` per `window`.
+    ///
+    /// `credential` is an opaque identifier of the budget (a digest of the API key, never the key itself). Every
+    /// caller of one credential must pass the same `limit` and `window`.
+    func reserveRequestSlot(credential: String, limit: Int, window: Duration) async throws -> Duration
+    /// Stops every request of `credential`, in every process, until `duration` from now (a 429's `Retry-After`):
+    /// moments already reserved inside the pause move to its end. A shorter pause than one in force changes
+    /// nothing.
+    func pauseRequests(credential: String, for duration: Duration) async throws
+
+    // MARK: Work queue
+
+    /// Keeps a workflow definition's text under its digest, so a worker on another machine can run it. Storing
+    /// a digest that is already kept changes nothing.
+    func storeWorkflow(digest: String, name: String, text: String) async throws
+    /// The workflow kept under `digest`, if any.
+    func workflow(digest: String) async throws -> StoredWorkflow?
+    /// Takes up to `owners.count` runs that may be executed now (of `batchID` when given), oldest first, in one
+    /// transaction, each leased to one of `owners` (in order) for `duration` exactly as `acquireLease` would (epoch
+    /// plus one, status `running`, last error cleared).
+    ///
+    /// A run may be executed when its status is `pending`, `interrupted` or `running`, its lease is free or
+    /// expired, and, when it has a parent (a subscriber's account), the parent is `done`. Runs another claimer is
+    /// taking at the same moment are skipped, never waited for: concurrent claimers never get the same run.
+    func claimRunnable(batchID: String?, owners: [String], duration: Duration) async throws -> [Lease]
 
     // MARK: Lifecycle
 
@@ -124,6 +187,8 @@ public struct StoreError: Error, CustomStringConvertible, Sendable, Equatable {
         case supersededSchema = "superseded_schema"
         /// The caller's lease was taken over or expired: it may no longer write to the run.
         case leaseLost = "lease_lost"
+        /// A purchase was refused because its scope's ceiling is reached (`--max-purchases`).
+        case purchaseCeiling = "purchase_ceiling"
         case io
     }
 
@@ -144,6 +209,14 @@ public struct StoreError: Error, CustomStringConvertible, Sendable, Equatable {
         StoreError(
             .leaseLost,
             "lease of run \(lease.runID) lost to " + (holder.map(LeaseOwner.describe) ?? "expiry (no execution holds it now)"))
+    }
+
+    /// `runID`/`stepID` would take a new purchase slot in `scope`, whose `ceiling` is reached.
+    public static func purchaseCeiling(scope: String, ceiling: Int, used: Int, runID: String, stepID: String) -> StoreError {
+        StoreError(
+            .purchaseCeiling,
+            "the purchase ceiling of \(scope) is reached (\(used) of \(ceiling) purchases used): \(runID)/\(stepID) "
+                + "was not started; raise the ceiling to buy more")
     }
 
     public var description: String { message }
