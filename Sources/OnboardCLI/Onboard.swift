@@ -25,7 +25,7 @@ public struct Onboard: AsyncParsableCommand {
         version: OnboardVersion.string,
         subcommands: [
             DemoCommand.self, RunCommand.self, BatchCommand.self, PlanCommand.self, ResumeCommand.self, RetryCommand.self,
-            ResolveCommand.self, StatusCommand.self, ListCommand.self, ShowCommand.self, VersionCommand.self,
+            ResolveCommand.self, StatusCommand.self, ListCommand.self, ShowCommand.self, WorkerCommand.self, VersionCommand.self,
             CompletionsCommand.self,
         ]
     )

@@ -28,6 +28,9 @@ public final class Engine: Sendable {
         public var environment: [String: String]
         public var clock: any RunClock
         public var maximumConnections: Int
+        /// Keep the credential's rate budget in the database, shared by every process using it (workers), on top
+        /// of the process's own limiter. Nil: when the database is a shared server (PostgreSQL).
+        public var sharedRateLimit: Bool?
 
         public init(
             database: StoreLocation, baseURL: String, credentials: TelegentHTTPTransport.Credentials,
@@ -35,7 +38,7 @@ public final class Engine: Sendable {
             settleWindow: Duration = .seconds(30), leaseDuration: Duration = .seconds(30),
             retryPolicy: RetryPolicy = RetryPolicy(),
             environment: [String: String] = ProcessInfo.processInfo.environment, clock: any RunClock = SystemClock(),
-            maximumConnections: Int = 64
+            maximumConnections: Int = 64, sharedRateLimit: Bool? = nil
         ) {
             self.database = database
             self.baseURL = baseURL
@@ -48,6 +51,14 @@ public final class Engine: Sendable {
             self.environment = environment
             self.clock = clock
             self.maximumConnections = maximumConnections
+            self.sharedRateLimit = sharedRateLimit
+        }
+
+        /// Whether requests also wait for the budget in the database.
+        var sharesRateLimit: Bool {
+            if let sharedRateLimit { return sharedRateLimit }
+            if case .postgres = database { return true }
+            return false
         }
     }
 
@@ -80,10 +91,14 @@ public final class Engine: Sendable {
         if let existing { store = existing } else { store = try await configuration.database.open(create: true) }
         let transport: TelegentHTTPTransport
         do {
+            let shared: (any RequestBudget)? =
+                configuration.sharesRateLimit
+                ? StoreRequestBudget(store: store, accountKey: configuration.credentials.accountKey, rate: configuration.rate)
+                : nil
             transport = try TelegentHTTPTransport(
                 baseURL: baseURL, auth: definition.auth, credentials: configuration.credentials,
-                limiter: configuration.rate.makeLimiter(), maximumConnections: configuration.maximumConnections,
-                timeout: configuration.requestTimeout)
+                limiter: configuration.rate.makeLimiter(), sharedBudget: shared,
+                maximumConnections: configuration.maximumConnections, timeout: configuration.requestTimeout)
         } catch {
             if existing == nil { try? await store.close() }
             throw error

@@ -10,8 +10,9 @@ struct OfflineTransport: APITransport {
 }
 
 extension Engine {
-    /// A runner over `store` that can plan (`Runner.planItem`) and read but never sends a request.
-    public static func planner(definition: WorkflowDefinition, store: any CheckpointStore) -> Runner {
-        Runner(definition: definition, store: store, transport: OfflineTransport())
+    /// A runner over `store` that can plan (`Runner.planItem`), create runs (pinned to `target`) and read, but
+    /// never sends a request.
+    public static func planner(definition: WorkflowDefinition, store: any CheckpointStore, target: String? = nil) -> Runner {
+        Runner(definition: definition, store: store, transport: OfflineTransport(), configuration: .init(target: target))
     }
 }

@@ -39,6 +39,8 @@ public final class TelegentHTTPTransport: APITransport, Sendable {
     let auth: AuthSpec
     let credentials: Credentials
     public let limiter: RateLimiter
+    /// A budget shared with other processes (workers on one database), waited for after `limiter`.
+    let sharedBudget: (any RequestBudget)?
     let client: HTTPClient
     let ownsClient: Bool
     let tokens = TokenCache()
@@ -51,14 +53,15 @@ public final class TelegentHTTPTransport: APITransport, Sendable {
     ///   - client: an `HTTPClient` to use; by default one is made (and shut down by `shutdown()`).
     ///   - timeout: per request, connecting included; past it the request counts as unanswered.
     public init(
-        baseURL: String, auth: AuthSpec, credentials: Credentials, limiter: RateLimiter, client: HTTPClient? = nil,
-        maximumConnections: Int = 64, timeout: Duration = .seconds(30),
-        logger: Logger = Logger(label: "onboard.client")
+        baseURL: String, auth: AuthSpec, credentials: Credentials, limiter: RateLimiter,
+        sharedBudget: (any RequestBudget)? = nil, client: HTTPClient? = nil, maximumConnections: Int = 64,
+        timeout: Duration = .seconds(30), logger: Logger = Logger(label: "onboard.client")
     ) throws(BaseURLError) {
         self.baseURL = try Self.validate(baseURL: baseURL)
         self.auth = auth
         self.credentials = credentials
         self.limiter = limiter
+        self.sharedBudget = sharedBudget
         let timeout = TimeAmount.nanoseconds(Int64(min(max(timeout.seconds, 0.001), 86_400) * 1e9))
         if let client {
             self.client = client
@@ -107,6 +110,7 @@ public final class TelegentHTTPTransport: APITransport, Sendable {
         _ request: APIRequest, token: String?, willSend: @Sendable () async throws -> Void
     ) async throws -> APIResponse {
         try await limiter.acquire()
+        try await sharedBudget?.acquire()
         var http = HTTPClientRequest(url: url(for: request))
         http.method = HTTPMethod(rawValue: request.method)
         http.headers.add(name: "Accept", value: "application/json")
@@ -139,6 +143,7 @@ public final class TelegentHTTPTransport: APITransport, Sendable {
         if response.status.code == 429 {
             stats.withLock { $0.rateLimited += 1 }
             await limiter.pause(for: retryAfter ?? 1)
+            await sharedBudget?.pause(for: retryAfter ?? 1)
         }
         let body = bytes.readableBytes == 0 ? nil : try? JSONValue(jsonData: Data(bytes.readableBytesView))
         logger.debug(

@@ -35,6 +35,9 @@ struct BatchCommand: AsyncParsableCommand {
     @Flag(help: "Apply changed inputs to items whose finished steps saw other inputs (otherwise: reported as drift).")
     var acceptChanges = false
 
+    @Flag(help: "Validate and store the items in the database for `onboard worker`s, and return at once.")
+    var enqueue = false
+
     @OptionGroup var global: GlobalOptions
     @OptionGroup var api: APIOptions
     @OptionGroup var workflowOption: WorkflowOption
@@ -53,6 +56,13 @@ struct BatchCommand: AsyncParsableCommand {
             let environment = ProcessInfo.processInfo.environment
             let manifest = try Manifest.load(path: self.manifest)
             let workflow = try locateWorkflow(workflowOption.workflow ?? manifest.workflow ?? "quickstart")
+            if enqueue {
+                return try await Enqueue(
+                    manifest: manifest, workflow: workflow, database: global.database,
+                    baseURL: try TelegentHTTPTransport.validate(baseURL: api.baseURL(environment: environment)),
+                    acceptChanges: acceptChanges, maxPurchases: nil, spend: spend, json: global.json
+                ).run(environment: environment)
+            }
             let credentials = try credentialsFromEnvironment(environment)
             let configuration = try api.engineConfiguration(
                 database: global.database, baseURL: api.baseURL(environment: environment), credentials: credentials,

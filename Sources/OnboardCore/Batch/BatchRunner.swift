@@ -129,7 +129,7 @@ public final class BatchRunner: Sendable {
         }
         if !problems.isEmpty { throw DiagnosticList(problems) }
         try await confirm(estimate)
-        let batchID = "b" + sha256Hex(Data("\(manifest.name)\u{0}\(runner.definition.name)".utf8)).prefix(11)
+        let batchID = Self.batchID(manifest: manifest, definition: runner.definition)
         let now = Date()
         _ = try await runner.store.createBatch(
             BatchRecord(id: batchID, manifestPath: manifest.file, workflow: runner.definition.name, createdAt: now, updatedAt: now))
@@ -170,6 +170,11 @@ public final class BatchRunner: Sendable {
             try await group.waitForAll()
         }
         return (batchID, progress)
+    }
+
+    /// A batch's id: short, stable, from its name and its workflow's, the same in every process.
+    public static func batchID(manifest: Manifest, definition: WorkflowDefinition) -> String {
+        "b" + sha256Hex(Data("\(manifest.name)\u{0}\(definition.name)".utf8)).prefix(11)
     }
 
     /// Runs one item; never throws (an item's failure is its outcome).

@@ -11,6 +11,15 @@ enum LookupResult: Sendable {
 }
 
 extension Runner {
+    /// Runs `body` holding the store's lock on `key` (none when `key` is nil): sends of a purchase hold it shared
+    /// from before the request until its outputs and claims are committed; a lookup that may adopt what it finds
+    /// holds it exclusive until the adoption is committed. So a lookup never sees a number another item (of this
+    /// process or another) has bought but not recorded yet, and two lookups never adopt the same number.
+    func lock<T: Sendable>(_ key: String?, exclusive: Bool, _ body: @Sendable () async throws -> T) async throws -> T {
+        guard let key else { return try await body() }
+        return try await store.withLock(key, exclusive: exclusive, body)
+    }
+
     /// The `serialize` key of a step's lookup (`provision:MRID-…`), shared by its sends and its lookups.
     func serializeKey(_ step: StepDefinition, scope: RunScope) -> String? {
         guard let template = step.reconcile?.serializeKey,
@@ -34,7 +43,7 @@ extension Runner {
             let uncertain = try await store.attempts(runID: execution.run.id, stepID: step.id)
                 .filter { $0.isUncertainCreate }
             for scope in try await lookupScopes(for: uncertain, execution) {
-                let result = try await lookupLocks.withExclusive(key) { () async throws -> StepResult? in
+                let result = try await lock(key, exclusive: true) { () async throws -> StepResult? in
                     switch try await self.lookUp(step, scope: scope, execution: execution) {
                     case .found(let outputs):
                         return try await self.settle(step, outputs: outputs, execution: execution, attempt: nil, adopted: true)

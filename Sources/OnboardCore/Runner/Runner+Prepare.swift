@@ -31,6 +31,28 @@ extension Runner {
         return run
     }
 
+    /// Repins `run` to this definition and `inputs` (what `--accept-changes` does at the start of an execution),
+    /// under the run's lease, without executing anything: for `onboard batch --enqueue`, whose workers run the
+    /// stored inputs. Returns the lines accepted (empty when the pins matched).
+    ///
+    /// - Throws: `RunnerError.busy` when the run is being executed.
+    public func acceptChanges(_ run: RunRecord, inputs: RunInputs) async throws -> [String] {
+        guard !pinsMatch(run, inputs: inputs) else { return [] }
+        let keeper = try await takeLease(of: run)
+        var current = try await store.run(id: run.id) ?? run
+        do {
+            let accepted = try await checkPins(
+                &current, inputs: inputs, records: try await store.steps(runID: run.id),
+                attempts: try await store.attempts(runID: run.id, stepID: nil), accept: true, lease: keeper.lease)
+            try await store.finishRun(
+                keeper.lease, status: run.status == .running ? .interrupted : run.status, lastError: run.lastError)
+            return accepted
+        } catch {
+            try? await store.finishRun(keeper.lease, status: run.status, lastError: run.lastError)
+            throw error
+        }
+    }
+
     /// True when `run` is pinned to this definition and these inputs: a finished run then needs no execution.
     public func pinsMatch(_ run: RunRecord, inputs: RunInputs) -> Bool {
         run.definitionDigest == definition.digest && run.inputsDigest == inputs.digest(for: definition)

@@ -29,7 +29,7 @@ extension Runner {
             attempt += 1
             sends += 1
             let number = attempt
-            let sent = try await lookupLocks.withShared(key) {
+            let sent = try await lock(key, exclusive: false) {
                 try await self.sendOnce(step, attempt: number, execution: execution)
             }
             let call: Call

@@ -13,8 +13,8 @@ import Logging
 /// Every step's outputs are committed before the next step starts; every request is preceded by a committed
 /// attempt row. Each `execute` call takes the run's lease as an owner of its own, commits only under that lease,
 /// and checks it against a monotonic deadline right before every request leaves, so two executions (tasks of one
-/// process, or processes) never work on one run at once. A runner may execute many runs at once (a batch); they
-/// share its lookup locks.
+/// process, or processes) never work on one run at once. A runner may execute many runs at once (a batch); the
+/// locks that keep an account's purchases and lookups apart are the store's, so they hold across processes too.
 public final class Runner: Sendable {
     public struct Configuration: Sendable {
         public var retryPolicy: RetryPolicy
@@ -69,7 +69,6 @@ public final class Runner: Sendable {
     let events: RunEventSink
     public let shutdown: ShutdownSignal
     let logger: Logger
-    let lookupLocks = KeyedLock()
 
     public init(
         definition: WorkflowDefinition, store: any CheckpointStore, transport: any APITransport,
@@ -100,15 +99,27 @@ public final class Runner: Sendable {
     ///   lost it on the way (nothing more was sent or written), `ChangedPinsError` when inputs or the definition
     ///   changed under finished or in-doubt steps (without `acceptChanges`), `RunnerError.targetMismatch`, and
     ///   store errors.
+    ///
+    /// - Parameter claimed: a lease already taken for this execution (`CheckpointStore.claimRunnable`, by a worker)
+    ///   and when; without one, `execute` takes the lease itself.
     @discardableResult
     public func execute(
         _ run: RunRecord, inputs: RunInputs, parentOutputs: [String: [String: JSONValue]] = [:],
-        options: ExecuteOptions = ExecuteOptions()
+        options: ExecuteOptions = ExecuteOptions(), claimed: (lease: Lease, at: ContinuousClock.Instant)? = nil
     ) async throws -> RunOutcome {
         if let target = configuration.target, let stored = run.baseURL, stored != target {
+            if let claimed {
+                try? await store.finishRun(claimed.lease, status: run.status == .running ? .interrupted : run.status, lastError: run.lastError)
+            }
             throw RunnerError.targetMismatch(runID: run.id, stored: stored, given: target)
         }
-        let keeper = try await takeLease(of: run)
+        let keeper: LeaseKeeper
+        if let claimed {
+            let duration = configuration.leaseDuration
+            keeper = LeaseKeeper(lease: claimed.lease, duration: duration, margin: duration / 6, acquiredAt: claimed.at)
+        } else {
+            keeper = try await takeLease(of: run)
+        }
         let lease = keeper.lease
         do {
             let outcome = try await withThrowingTaskGroup(of: Void.self) { group in
@@ -138,7 +149,7 @@ public final class Runner: Sendable {
 
     /// Takes the run's lease for a new owner; a lease held by a process provably gone (same host, boot and PID
     /// namespace, no such PID) is taken over at once, any other only once it expires.
-    private func takeLease(of run: RunRecord) async throws -> LeaseKeeper {
+    func takeLease(of run: RunRecord) async throws -> LeaseKeeper {
         let owner = LeaseOwner.make().rawValue
         let duration = configuration.leaseDuration
         var started = ContinuousClock.now
