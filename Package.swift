@@ -115,7 +115,10 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
-        .testTarget(name: "OnboardCoreTests", dependencies: ["OnboardCore"], swiftSettings: swiftSettings),
+        // Yams is here as the reference the event reader is compared with (YAMLCompatibilityTests).
+        .testTarget(
+            name: "OnboardCoreTests", dependencies: ["OnboardCore", .product(name: "Yams", package: "Yams")],
+            swiftSettings: swiftSettings),
         .testTarget(
             name: "OnboardSQLiteTests",
             dependencies: ["OnboardSQLite", "OnboardCore", .product(name: "GRDB", package: "GRDB.swift")],
