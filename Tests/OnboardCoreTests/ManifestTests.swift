@@ -26,7 +26,8 @@ import Testing
     }
 
     static func read(
-        _ text: String, files: [String: String] = [:], prepare: (TemporaryFolder) throws -> Void = { _ in }
+        _ text: String, files: [String: String] = [:], allowOutside: Bool = false,
+        prepare: (TemporaryFolder) throws -> Void = { _ in }
     ) async throws -> Outcome {
         try await TemporaryFolder.with { folder in
             let path = try folder.write(text, to: "m/batch.yaml")
@@ -34,7 +35,7 @@ import Testing
             try prepare(folder)
             var outcome = Outcome(folder: folder.path)
             do {
-                let manifest = try Manifest.load(path: path)
+                let manifest = try Manifest.load(path: path, allowCSVOutside: allowOutside)
                 let problems = try await manifest.forEachItem(definition: definition, environment: [:]) { item in
                     outcome.keys.append(item.key)
                     outcome.items.append(item)

@@ -28,6 +28,9 @@ struct PlanCommand: AsyncParsableCommand {
     @Option(help: "Requests per minute to estimate the time at (50 or 50/min).")
     var rate: String = "50/min"
 
+    @Flag(help: "Let a manifest's subscribers_csv name a file outside the manifest's folder (refused otherwise).")
+    var allowCsvOutsideManifestDir = false
+
     func run() async throws {
         global.bootstrapLogging()
         try await withExitStatus(json: global.json) {
@@ -74,7 +77,7 @@ struct PlanCommand: AsyncParsableCommand {
     }
 
     func planManifest(environment: [String: String]) async throws -> ExitStatus {
-        let manifest = try Manifest.load(path: input)
+        let manifest = try Manifest.load(path: input, allowCSVOutside: allowCsvOutsideManifestDir)
         let definition = try loadWorkflow(workflowOption.workflow ?? manifest.workflow ?? "quickstart")
         guard let spec = RateSpec(parsing: rate) else { throw CLIError.badInput("--rate \(rate): write 50 or 50/min") }
         var items = 0

@@ -162,26 +162,35 @@ extension Manifest {
                     problems.append(entry.document.diagnostic(join(prefix, "subscribers"), "must be a list", item: account))
                 }
             }
-            if let csv = csvValue?.stringValue {
-                let csvPath = csv.hasPrefix("/")
-                    ? csv : URL(fileURLWithPath: file).deletingLastPathComponent().appendingPathComponent(csv).path
-                do {
-                    let reader = try CSVReader(path: csvPath)
-                    guard let header = reader.next() else { continue }
-                    for row in reader {
-                        guard row.fields.count == header.fields.count else {
-                            problems.append(
-                                Diagnostic(
-                                    file: csvPath, line: row.line, field: nil, item: account,
-                                    message: "\(row.fields.count) fields where the header has \(header.fields.count)"))
-                            continue
+            if let csvValue {
+                let field = join(prefix, "subscribers_csv")
+                switch CSVLocation.resolve(csvValue.stringValue, manifest: file, allowOutside: allowCSVOutside) {
+                case .failure(let failure):
+                    problems.append(entry.document.diagnostic(field, failure.message, item: account))
+                case .success(let location):
+                    do {
+                        let reader = try CSVReader(path: location.path, shownAs: location.shown)
+                        guard let header = try reader.nextRow() else { continue }
+                        let columns = try CSVColumns.check(header, file: location.shown)
+                        while let row = try reader.nextRow() {
+                            guard row.fields.count == columns.count else {
+                                problems.append(
+                                    Diagnostic(
+                                        file: location.shown, line: row.line, field: nil, item: account,
+                                        message: "\(row.fields.count) fields where the header has \(columns.count)"))
+                                continue
+                            }
+                            var object: [String: JSONValue] = [:]
+                            for (column, value) in zip(columns, row.fields) { object[column] = .string(value) }
+                            try await subscriber(.object(object), path: "", document: nil, csv: location.shown, line: row.line)
                         }
-                        var object: [String: JSONValue] = [:]
-                        for (column, value) in zip(header.fields, row.fields) { object[column] = .string(value) }
-                        try await subscriber(.object(object), path: "", document: nil, csv: csvPath, line: row.line)
+                    } catch let error as DiagnosticList {
+                        problems += error.diagnostics.map { diagnostic in
+                            var diagnostic = diagnostic
+                            diagnostic.item = diagnostic.item ?? account
+                            return diagnostic
+                        }
                     }
-                } catch let error as DiagnosticList {
-                    problems += error.diagnostics
                 }
             }
         }

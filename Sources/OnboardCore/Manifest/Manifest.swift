@@ -17,7 +17,7 @@ import Foundation
 ///     subscribers:
 ///       - {name: Jane Doe, email: jane@acme.example}
 ///       - {name: Joe Roe, email: joe@acme.example, area_code: "212", to: "+12125550100"}
-///     subscribers_csv: acme.csv   # more subscribers, one per row (relative to the manifest)
+///     subscribers_csv: acme.csv   # more subscribers, one per row (beside the manifest)
 /// ```
 ///
 /// A subscriber item takes `key`, `name`, `email`, `password`, `role`, `area_code`, `zip_code`, `number_type`,
@@ -32,6 +32,8 @@ public struct Manifest: Sendable {
     public var name: String
     public var workflow: String?
     public var defaults: JSONValue
+    /// Whether `subscribers_csv` may name a file outside the manifest's folder (`--allow-csv-outside-manifest-dir`).
+    public var allowCSVOutside: Bool
     /// How many entries `accounts:` lists.
     public var accountCount: Int
     let limits: YAMLLimits
@@ -48,7 +50,12 @@ public struct Manifest: Sendable {
 
     /// Reads the manifest's head and checks the whole file's syntax and limits; the items are checked by
     /// `forEachItem`.
-    public static func load(path: String, limits: YAMLLimits = .standard) throws(DiagnosticList) -> Manifest {
+    ///
+    /// - Parameter allowCSVOutside: let `subscribers_csv` name a file outside the manifest's folder. Without it,
+    ///   such a path (`../../etc/shadow`, or a symbolic link leading out) is refused.
+    public static func load(
+        path: String, allowCSVOutside: Bool = false, limits: YAMLLimits = .standard
+    ) throws(DiagnosticList) -> Manifest {
         let composer = YAMLComposer(reader: try YAMLEventReader(path: path), limits: limits)
         var lines = LineMap()
         var head: [String: JSONValue] = [:]
@@ -104,7 +111,7 @@ public struct Manifest: Sendable {
             ?? URL(fileURLWithPath: path).deletingPathExtension().lastPathComponent
         return Manifest(
             file: path, name: batchName, workflow: head["workflow"]?.stringValue, defaults: defaults,
-            accountCount: accountCount ?? 0, limits: limits)
+            allowCSVOutside: allowCSVOutside, accountCount: accountCount ?? 0, limits: limits)
     }
 
     /// Reads past the `accounts:` list, counting its entries; nil (with a problem) when it is not a list.
