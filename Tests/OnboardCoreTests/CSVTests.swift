@@ -126,6 +126,8 @@ import Testing
         let file = "\(outcome.folder)/m/s.csv"
         #expect(
             outcome.problems == [
+                "\(file):2: item 'globex/ok@globex.example': subscriber.name: contains a line break or tab (U+000D) at "
+                    + "character 6; it is not allowed in this field",
                 "\(file):4: item 'globex/not-an-email': subscriber.email: not an email address ('not-an-email')",
                 "\(file):5: item 'globex': 1 fields where the header has 2",
             ])

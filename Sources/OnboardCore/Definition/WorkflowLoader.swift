@@ -202,7 +202,10 @@ struct DefinitionReader {
             guard
                 let spec = object(
                     inputs[key], path,
-                    allowed: ["type", "required", "default", "enum", "format", "secret", "description"])
+                    allowed: [
+                        "type", "required", "default", "enum", "format", "secret", "description", "max_length",
+                        "multiline",
+                    ])
             else { return nil }
             var allowed: [String]?
             if let list = spec["enum"] {
@@ -216,8 +219,20 @@ struct DefinitionReader {
                 path: key, kind: enumValue(spec, "type", path, default: InputField.Kind.string) ?? .string,
                 isRequired: spec["required"]?.isTruthy ?? false, defaultValue: spec["default"], allowed: allowed,
                 format: spec["format"] == nil ? nil : enumValue(spec, "format", path, default: nil),
-                isSecret: spec["secret"]?.isTruthy ?? false, description: string(spec, "description", path))
+                isSecret: spec["secret"]?.isTruthy ?? false, description: string(spec, "description", path),
+                declaredMaxLength: maxLength(spec["max_length"], join(path, "max_length")),
+                declaredMultiline: spec["multiline"].map(\.isTruthy))
         }
+    }
+
+    /// `max_length`: a whole number from 1 to 1,000,000.
+    mutating func maxLength(_ value: JSONValue?, _ path: String) -> Int? {
+        guard let value else { return nil }
+        guard case .int(let int) = value, (1...1_000_000).contains(int) else {
+            problem(path, "must be a whole number from 1 to 1000000")
+            return nil
+        }
+        return int
     }
 
     mutating func readRules(_ value: JSONValue?) -> [Rule] {
