@@ -90,6 +90,10 @@ struct DefinitionReader {
         guard let text else { return nil }
         var source = text.trimmingCharacters(in: .whitespaces)
         if source.hasPrefix("${"), source.hasSuffix("}") { source = String(source.dropFirst(2).dropLast()) }
+        if let bound = ExpressionBounds.problem(in: source) {
+            problem(path, "bad expression: \(bound)")
+            return nil
+        }
         do {
             return try Expression.parse(source)
         } catch {
@@ -100,6 +104,10 @@ struct DefinitionReader {
 
     mutating func template(_ value: JSONValue?, _ path: String) -> Template? {
         guard let value else { return nil }
+        if let bound = ExpressionBounds.problem(inTemplate: value) {
+            problem(path, "bad template: \(bound)")
+            return nil
+        }
         do {
             return try Template.compile(value)
         } catch {
@@ -350,8 +358,10 @@ struct DefinitionReader {
     }
 }
 
-/// Levenshtein distance, for "did you mean" hints.
+/// Levenshtein distance, for "did you mean" hints (shown at a distance of 3 or less).
 func distance(_ a: String, _ b: String) -> Int {
+    // No field name is longer than 64 bytes: a longer key is no typo of one, and is not worth O(n·m) to say so.
+    if a.utf8.count > 64 || b.utf8.count > 64 { return 64 }
     let a = Array(a), b = Array(b)
     if a.isEmpty { return b.count }
     if b.isEmpty { return a.count }
