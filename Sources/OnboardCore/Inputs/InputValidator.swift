@@ -158,6 +158,16 @@ public enum InputValidator {
 enum Formats {
     /// `local@domain.tld`: no spaces, one `@`, a dot in the domain with something on both sides.
     static func isEmail(_ text: String) -> Bool {
+        // Printable ASCII, the usual case, is checked on bytes; anything else by the Character rules below.
+        let bytes = text.utf8
+        if bytes.allSatisfy({ $0 > 0x20 && $0 < 0x7F }) {
+            guard let at = bytes.firstIndex(of: UInt8(ascii: "@")), at != bytes.startIndex else { return false }
+            let domain = bytes[bytes.index(after: at)...]
+            guard !domain.contains(UInt8(ascii: "@")), let dot = domain.lastIndex(of: UInt8(ascii: ".")) else {
+                return false
+            }
+            return dot != domain.startIndex && bytes.index(after: dot) != bytes.endIndex
+        }
         let parts = text.split(separator: "@", omittingEmptySubsequences: false)
         guard parts.count == 2, !parts[0].isEmpty, !text.contains(where: \.isWhitespace) else { return false }
         let domain = parts[1]
