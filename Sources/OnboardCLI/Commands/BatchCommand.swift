@@ -35,6 +35,9 @@ struct BatchCommand: AsyncParsableCommand {
     @Flag(help: "Apply changed inputs to items whose finished steps saw other inputs (otherwise: reported as drift).")
     var acceptChanges = false
 
+    @Flag(help: "Let subscribers_csv name a file outside the manifest's folder (refused otherwise).")
+    var allowCsvOutsideManifestDir = false
+
     @OptionGroup var global: GlobalOptions
     @OptionGroup var api: APIOptions
     @OptionGroup var workflowOption: WorkflowOption
@@ -51,7 +54,7 @@ struct BatchCommand: AsyncParsableCommand {
         global.bootstrapLogging()
         try await withExitStatus(json: global.json) {
             let environment = ProcessInfo.processInfo.environment
-            let manifest = try Manifest.load(path: self.manifest)
+            let manifest = try Manifest.load(path: self.manifest, allowCSVOutside: allowCsvOutsideManifestDir)
             let workflow = try locateWorkflow(workflowOption.workflow ?? manifest.workflow ?? "quickstart")
             let credentials = try credentialsFromEnvironment(environment)
             let configuration = try api.engineConfiguration(
