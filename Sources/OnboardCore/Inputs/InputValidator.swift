@@ -100,11 +100,14 @@ public enum InputValidator {
             guard let current = resolved.value(atComponents: components), current != .null else { continue }
             if let message = check(current, against: field, limits: limits) { report(field.path, message) }
         }
-        if problems.isEmpty {
-            let expressionScope = JSONScope(["inputs": resolved])
-            for rule in schema.rules where !rule.check.evaluate(in: expressionScope).isTruthy {
-                report(rule.field, rule.message)
-            }
+        // The documents' rules are checked with the field errors, so every problem is reported at once; a rule
+        // reading a field that is wrong already is left out (its verdict would mean nothing).
+        let wrong = Set(problems.compactMap(\.field))
+        let expressionScope = JSONScope(["inputs": resolved])
+        for rule in schema.rules {
+            let reads = rule.check.paths.filter { $0.first == "inputs" }.map { $0.dropFirst().joined(separator: ".") }
+            guard !reads.contains(where: wrong.contains), !rule.check.evaluate(in: expressionScope).isTruthy else { continue }
+            report(rule.field, rule.message)
         }
         if !problems.isEmpty { throw DiagnosticList(problems) }
         return RunInputs(raw: inputs)
