@@ -154,7 +154,18 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
-        .testTarget(name: "OnboardCoreTests", dependencies: ["OnboardCore"], swiftSettings: swiftSettings),
+        // The libFuzzer target for the loaders of user files (TESTING.md, "Fuzzing"); a plain build replays inputs.
+        .executableTarget(
+            name: "onboard-fuzz",
+            dependencies: ["OnboardCore", "CLibFuzzer", .product(name: "Yams", package: "Yams")],
+            swiftSettings: swiftSettings
+        ),
+        // Calls libFuzzer's driver in a fuzz build (-Xcc -DONBOARD_FUZZING); a no-op otherwise.
+        .target(name: "CLibFuzzer"),
+        // Yams is here as the reference the event reader is compared with (YAMLCompatibilityTests).
+        .testTarget(
+            name: "OnboardCoreTests", dependencies: ["OnboardCore", .product(name: "Yams", package: "Yams")],
+            swiftSettings: swiftSettings),
         .testTarget(
             name: "OnboardSQLiteTests",
             dependencies: [

@@ -60,6 +60,19 @@ import Testing
         }
     }
 
+    @Test func environmentReferencesAreFoundAndReplaced() throws {
+        let text = "a ${ env.X } b ${env.Y_2}${inputs.x} ${env.} ${env.Zé} c ${env.X"
+        #expect(EnvironmentReference.names(in: text) == ["X", "Y_2"])
+        #expect(EnvironmentReference.isBareReference(" ${env.PW} "))
+        #expect(!EnvironmentReference.isBareReference("${env.PW}x"))
+        let raw: JSONValue = ["a": ["b": .string(text), "n": 5], "list": ["${env.X}", "plain"], "c": "no reference"]
+        let resolved = try RunInputs(raw: raw).resolved(in: ["X": "1", "Y_2": "2"])
+        #expect(resolved["a"]?["b"] == .string("a 1 b 2${inputs.x} ${env.} ${env.Zé} c ${env.X"))
+        #expect(resolved["list"] == ["1", "plain"])
+        #expect(resolved["c"] == "no reference")
+        #expect(throws: DiagnosticList.self) { try RunInputs(raw: raw).resolved(in: ["X": "1"]) }
+    }
+
     @Test func voiceEnabledNeedsAVoiceRoute() throws {
         #expect(throws: DiagnosticList.self) {
             try load(Self.valid + "\nvoice_route: {enabled: true}")

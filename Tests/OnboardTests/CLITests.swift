@@ -28,6 +28,7 @@ import Testing
         ("message_route: {name: Main, ", "message_route: {", ":3: message_route.name: is required"),
         ("test_message: {to: \"+13105559999\"}", "test_message: {to: \"+13105559999\"", "YAML syntax error"),
         ("${env.ONBOARD_SUBSCRIBER_PASSWORD}", "${env.NOT_SET_ANYWHERE}", "environment variable NOT_SET_ANYWHERE is not set"),
+        ("admin_email: admin@acme.example}", "admin_email: admin@acme.example, billing_address: {zip: ABCDE}}", ":2: account.billing_address.zip"),
     ])
     func badInputExitsTwoNamesTheFieldAndCallsNothing(original: String, replacement: String, expected: String) async throws {
         try await Harness.with { harness in
@@ -43,6 +44,20 @@ import Testing
                 #expect(result.stderr.contains(expected), "\(result.stderr)")
             }
             #expect(harness.ledger.requests == 0)
+        }
+    }
+
+    /// The documents' rules are reported together with the field errors, not only once those are fixed.
+    @Test func rulesAreReportedWithFieldErrors() async throws {
+        try await Harness.with { harness in
+            let text = Self.validInput
+                .replacingOccurrences(of: "number: {area_code: \"801\"}", with: "number: {area_code: \"801\", number_type: iot, message_type: a2p}")
+                .replacingOccurrences(of: "admin@acme.example", with: "admin-at-acme")
+            let input = try Self.write(text, "bad.yaml", in: harness.directory)
+            let result = try await OnboardBinary.run(["plan", input, "--db", harness.dbPath], directory: harness.directory)
+            #expect(result.status == 2)
+            #expect(result.stderr.contains("account.admin_email: not an email address"), "\(result.stderr)")
+            #expect(result.stderr.contains("number.message_type: iot numbers cannot be a2p"), "\(result.stderr)")
         }
     }
 

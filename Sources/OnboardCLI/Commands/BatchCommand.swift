@@ -38,6 +38,9 @@ struct BatchCommand: AsyncParsableCommand {
     @Flag(help: "Validate and store the items in the database for `onboard worker`s, and return at once.")
     var enqueue = false
 
+    @Flag(help: "Let subscribers_csv name a file outside the manifest's folder (refused otherwise).")
+    var allowCsvOutsideManifestDir = false
+
     @OptionGroup var global: GlobalOptions
     @OptionGroup var api: APIOptions
     @OptionGroup var workflowOption: WorkflowOption
@@ -54,7 +57,7 @@ struct BatchCommand: AsyncParsableCommand {
         global.bootstrapLogging()
         try await withExitStatus(json: global.json) {
             let environment = ProcessInfo.processInfo.environment
-            let manifest = try Manifest.load(path: self.manifest)
+            let manifest = try Manifest.load(path: self.manifest, allowCSVOutside: allowCsvOutsideManifestDir)
             let workflow = try locateWorkflow(workflowOption.workflow ?? manifest.workflow ?? "quickstart")
             if enqueue {
                 return try await Enqueue(

@@ -31,6 +31,9 @@ struct PlanCommand: AsyncParsableCommand {
     @Option(help: "Requests per minute to estimate the time at (50 or 50/min).")
     var rate: String = "50/min"
 
+    @Flag(help: "Let a manifest's subscribers_csv name a file outside the manifest's folder (refused otherwise).")
+    var allowCsvOutsideManifestDir = false
+
     func run() async throws {
         global.bootstrapLogging()
         try await withExitStatus(json: global.json) {
@@ -72,7 +75,7 @@ struct PlanCommand: AsyncParsableCommand {
     }
 
     func planManifest(environment: [String: String], rate: RateSpec) async throws -> ExitStatus {
-        let manifest = try Manifest.load(path: input)
+        let manifest = try Manifest.load(path: input, allowCSVOutside: allowCsvOutsideManifestDir)
         let definition = try loadWorkflow(workflowOption.workflow ?? manifest.workflow ?? "quickstart")
         var totals = PlanTotals(rate: rate)
         var details: [JSONValue] = []

@@ -93,11 +93,15 @@ public final class BatchRunner: Sendable {
         /// Stop starting new items after this many failures (nil: never).
         public var maxFailures: Int?
         public var acceptChanges: Bool
+        /// The most numbers the batch may ever buy (kept in the store, across reruns and processes); nil leaves
+        /// the stored ceiling as it is.
+        public var maxPurchases: Int?
 
-        public init(concurrency: Int = 8, maxFailures: Int? = nil, acceptChanges: Bool = false) {
+        public init(concurrency: Int = 8, maxFailures: Int? = nil, acceptChanges: Bool = false, maxPurchases: Int? = nil) {
             self.concurrency = max(1, concurrency)
             self.maxFailures = maxFailures
             self.acceptChanges = acceptChanges
+            self.maxPurchases = maxPurchases
         }
     }
 
@@ -133,6 +137,9 @@ public final class BatchRunner: Sendable {
         let now = Date()
         _ = try await runner.store.createBatch(
             BatchRecord(id: batchID, manifestPath: manifest.file, workflow: runner.definition.name, createdAt: now, updatedAt: now))
+        if let limit = options.maxPurchases ?? manifest.maxPurchases {
+            try await runner.store.setPurchaseCeiling(scope: batchID, maxPurchases: limit)
+        }
         let progress = BatchProgress(total: total, plannedCalls: plannedCalls)
         progressReady(progress)
         let gates = AccountGates()
@@ -158,10 +165,11 @@ public final class BatchRunner: Sendable {
                 inFlight += 1
                 progress.started()
                 group.addTask {
-                    let (runID, outcome, message, unreachable) = await self.runItem(
+                    let (runID, outcome, message, unreachable, ceiling) = await self.runItem(
                         item, manifest: manifest, batchID: batchID, gates: gates)
                     progress.finished(outcome, wasRunning: true)
                     breaker.record(outcome, unreachable: unreachable, self.events)
+                    if let ceiling { breaker.open(ceiling, self.events) }
                     if outcome != .done && outcome != .skipped {
                         self.events(.itemFinished(key: item.key, runID: runID, outcome: outcome, message: message))
                     }
@@ -180,7 +188,7 @@ public final class BatchRunner: Sendable {
     /// Runs one item; never throws (an item's failure is its outcome).
     private func runItem(
         _ item: BatchItem, manifest: Manifest, batchID: String, gates: AccountGates
-    ) async -> (String, ItemOutcome, String?, TransportError?) {
+    ) async -> (String, ItemOutcome, String?, TransportError?, String?) {
         let runID = Runner.runID(forKey: item.key)
         var parentOutputs: [String: [String: JSONValue]] = [:]
         var parentID: String?
@@ -190,12 +198,13 @@ public final class BatchRunner: Sendable {
                 parentID = id
                 parentOutputs = outputs
             case .failed(let message):
-                return (runID, .blocked, "account \(item.accountKey) did not finish: \(message)", nil)
+                return (runID, .blocked, "account \(item.accountKey) did not finish: \(message)", nil, nil)
             }
         }
         var result: (ItemOutcome, String?)
         var outputs: [String: [String: JSONValue]]?
         var unreachable: TransportError?
+        var ceiling: String?
         do {
             let run = try await runner.prepare(
                 key: item.key, kind: item.kind, inputs: item.inputs, inputPath: manifest.file, parentID: parentID,
@@ -208,6 +217,7 @@ public final class BatchRunner: Sendable {
                     options: .init(acceptChanges: options.acceptChanges))
                 outputs = outcome.outputs
                 unreachable = outcome.unreachable
+                if outcome.ceilingReached { ceiling = outcome.lastError ?? "the purchase ceiling is reached" }
                 switch outcome.status {
                 case .done: result = (.done, nil)
                 case .inDoubt: result = (.inDoubt, outcome.lastError)
@@ -239,7 +249,7 @@ public final class BatchRunner: Sendable {
                 await gates.open(item.accountKey, .failed(result.1 ?? result.0.rawValue))
             }
         }
-        return (runID, result.0, result.1, unreachable)
+        return (runID, result.0, result.1, unreachable, ceiling)
     }
 }
 

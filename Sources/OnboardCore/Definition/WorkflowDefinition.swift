@@ -72,6 +72,10 @@ public struct InputField: Sendable {
     /// Never stored, logged or printed: the value is replaced by its `${env.NAME}` reference or `<redacted>`.
     public var isSecret: Bool
     public var description: String?
+    /// `max_length`: the most characters the value may have; nil for the default of its format (`maxLength`).
+    public var declaredMaxLength: Int? = nil
+    /// `multiline`: whether line breaks and tabs are allowed; nil for the default (`allowsLineBreaks`).
+    public var declaredMultiline: Bool? = nil
 }
 
 /// A check on the inputs as a whole (`iot` numbers cannot be `a2p`).

@@ -90,6 +90,10 @@ struct DefinitionReader {
         guard let text else { return nil }
         var source = text.trimmingCharacters(in: .whitespaces)
         if source.hasPrefix("${"), source.hasSuffix("}") { source = String(source.dropFirst(2).dropLast()) }
+        if let bound = ExpressionBounds.problem(in: source) {
+            problem(path, "bad expression: \(bound)")
+            return nil
+        }
         do {
             return try Expression.parse(source)
         } catch {
@@ -100,6 +104,10 @@ struct DefinitionReader {
 
     mutating func template(_ value: JSONValue?, _ path: String) -> Template? {
         guard let value else { return nil }
+        if let bound = ExpressionBounds.problem(inTemplate: value) {
+            problem(path, "bad template: \(bound)")
+            return nil
+        }
         do {
             return try Template.compile(value)
         } catch {
@@ -202,7 +210,10 @@ struct DefinitionReader {
             guard
                 let spec = object(
                     inputs[key], path,
-                    allowed: ["type", "required", "default", "enum", "format", "secret", "description"])
+                    allowed: [
+                        "type", "required", "default", "enum", "format", "secret", "description", "max_length",
+                        "multiline",
+                    ])
             else { return nil }
             var allowed: [String]?
             if let list = spec["enum"] {
@@ -216,8 +227,20 @@ struct DefinitionReader {
                 path: key, kind: enumValue(spec, "type", path, default: InputField.Kind.string) ?? .string,
                 isRequired: spec["required"]?.isTruthy ?? false, defaultValue: spec["default"], allowed: allowed,
                 format: spec["format"] == nil ? nil : enumValue(spec, "format", path, default: nil),
-                isSecret: spec["secret"]?.isTruthy ?? false, description: string(spec, "description", path))
+                isSecret: spec["secret"]?.isTruthy ?? false, description: string(spec, "description", path),
+                declaredMaxLength: maxLength(spec["max_length"], join(path, "max_length")),
+                declaredMultiline: spec["multiline"].map(\.isTruthy))
         }
+    }
+
+    /// `max_length`: a whole number from 1 to 1,000,000.
+    mutating func maxLength(_ value: JSONValue?, _ path: String) -> Int? {
+        guard let value else { return nil }
+        guard case .int(let int) = value, (1...1_000_000).contains(int) else {
+            problem(path, "must be a whole number from 1 to 1000000")
+            return nil
+        }
+        return int
     }
 
     mutating func readRules(_ value: JSONValue?) -> [Rule] {
@@ -335,8 +358,10 @@ struct DefinitionReader {
     }
 }
 
-/// Levenshtein distance, for "did you mean" hints.
+/// Levenshtein distance, for "did you mean" hints (shown at a distance of 3 or less).
 func distance(_ a: String, _ b: String) -> Int {
+    // No field name is longer than 64 bytes: a longer key is no typo of one, and is not worth O(n·m) to say so.
+    if a.utf8.count > 64 || b.utf8.count > 64 { return 64 }
     let a = Array(a), b = Array(b)
     if a.isEmpty { return b.count }
     if b.isEmpty { return a.count }

@@ -18,8 +18,19 @@ public struct InputFile: Sendable {
         }
         let key = object.removeValue(forKey: "key")?.stringValue
         let workflow = object.removeValue(forKey: "workflow")?.stringValue
-        let inputs = try InputValidator.prepare(
-            .object(object), definition: definition, environment: environment, document: document, file: path)
+        var problems: [Diagnostic] = []
+        // The key names the run in `list` and `show`: no control characters, at most 256 characters.
+        if let key, case .failure(let problem) = ItemKeys.check(key, field: "key") {
+            problems.append(document.diagnostic("key", problem.message))
+        }
+        let inputs: RunInputs
+        do {
+            inputs = try InputValidator.prepare(
+                .object(object), definition: definition, environment: environment, document: document, file: path)
+        } catch {
+            throw DiagnosticList(problems + error.diagnostics)
+        }
+        if !problems.isEmpty { throw DiagnosticList(problems) }
         let derivedKey = [inputs.raw.value(atPath: "account.name"), inputs.raw.value(atPath: "subscriber.email")]
             .compactMap { $0?.stringValue }.joined(separator: "/")
         return InputFile(path: path, key: key ?? derivedKey, workflow: workflow, inputs: inputs)

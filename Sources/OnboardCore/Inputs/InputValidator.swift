@@ -18,7 +18,7 @@ public enum InputValidator {
 
     /// The fields and rules that apply within a scope, worked out once for many items.
     public struct Schema: Sendable {
-        let fields: [(field: InputField, components: [String])]
+        let fields: [(field: InputField, components: [String], limits: InputField.TextLimits)]
         let declared: Set<String>
         /// Every proper prefix of a declared path (`account`, `account.billing_address`).
         let parents: Set<String>
@@ -26,7 +26,7 @@ public enum InputValidator {
 
         public init(definition: WorkflowDefinition, scope: Scope = .all) {
             let fields = definition.inputs.filter { scope.contains($0.path) }
-            self.fields = fields.map { ($0, $0.path.split(separator: ".").map(String.init)) }
+            self.fields = fields.map { ($0, $0.path.split(separator: ".").map(String.init), $0.textLimits) }
             self.declared = Set(fields.map(\.path))
             var parents: Set<String> = []
             for field in fields {
@@ -77,7 +77,7 @@ public enum InputValidator {
                 report(leaf, "unknown input field\(hint)")
             }
         }
-        for (field, components) in schema.fields {
+        for (field, components, _) in schema.fields {
             let current = inputs.value(atComponents: components)
             if current == nil || current == .null {
                 if let defaultValue = field.defaultValue {
@@ -96,23 +96,27 @@ public enum InputValidator {
             }
             throw DiagnosticList(problems)
         }
-        for (field, components) in schema.fields {
+        for (field, components, limits) in schema.fields {
             guard let current = resolved.value(atComponents: components), current != .null else { continue }
-            if let message = check(current, against: field) { report(field.path, message) }
+            if let message = check(current, against: field, limits: limits) { report(field.path, message) }
         }
-        if problems.isEmpty {
-            let expressionScope = JSONScope(["inputs": resolved])
-            for rule in schema.rules where !rule.check.evaluate(in: expressionScope).isTruthy {
-                report(rule.field, rule.message)
-            }
+        // The documents' rules are checked with the field errors, so every problem is reported at once; a rule
+        // reading a field that is wrong already is left out (its verdict would mean nothing).
+        let wrong = Set(problems.compactMap(\.field))
+        let expressionScope = JSONScope(["inputs": resolved])
+        for rule in schema.rules {
+            let reads = rule.check.paths.filter { $0.first == "inputs" }.map { $0.dropFirst().joined(separator: ".") }
+            guard !reads.contains(where: wrong.contains), !rule.check.evaluate(in: expressionScope).isTruthy else { continue }
+            report(rule.field, rule.message)
         }
         if !problems.isEmpty { throw DiagnosticList(problems) }
         return RunInputs(raw: inputs)
     }
 
-    /// Why `value` does not fit `field`, or nil. Never quotes a secret.
-    static func check(_ value: JSONValue, against field: InputField) -> String? {
-        let shown: (String) -> String = { field.isSecret ? "" : " ('\($0)')" }
+    /// Why `value` does not fit `field`, or nil. Never quotes a secret; quotes anything else escaped and cut short
+    /// (`TerminalText.quote`).
+    static func check(_ value: JSONValue, against field: InputField, limits: InputField.TextLimits? = nil) -> String? {
+        let shown: (String) -> String = { field.isSecret ? "" : " ('\(TerminalText.quote($0))')" }
         switch field.kind {
         case .bool:
             guard case .bool = value else { return "must be true or false" }
@@ -122,8 +126,11 @@ public enum InputValidator {
             return nil
         case .string:
             guard let text = value.stringValue, value.arrayValue == nil else { return "must be text" }
+            // Length and characters first: a huge or hostile value is refused before anything quotes it.
+            if let problem = (limits ?? field.textLimits).problem(text) { return problem }
             if let allowed = field.allowed, !allowed.contains(text) {
-                return "\(text.isEmpty ? "empty" : "'\(text)'") is not one of: \(allowed.joined(separator: ", "))"
+                let written = text.isEmpty ? "empty" : "'\(TerminalText.quote(text))'"
+                return "\(written) is not one of: \(allowed.joined(separator: ", "))"
             }
             guard let format = field.format else { return nil }
             switch format {
@@ -154,6 +161,16 @@ public enum InputValidator {
 enum Formats {
     /// `local@domain.tld`: no spaces, one `@`, a dot in the domain with something on both sides.
     static func isEmail(_ text: String) -> Bool {
+        // Printable ASCII, the usual case, is checked on bytes; anything else by the Character rules below.
+        let bytes = text.utf8
+        if bytes.allSatisfy({ $0 > 0x20 && $0 < 0x7F }) {
+            guard let at = bytes.firstIndex(of: UInt8(ascii: "@")), at != bytes.startIndex else { return false }
+            let domain = bytes[bytes.index(after: at)...]
+            guard !domain.contains(UInt8(ascii: "@")), let dot = domain.lastIndex(of: UInt8(ascii: ".")) else {
+                return false
+            }
+            return dot != domain.startIndex && bytes.index(after: dot) != bytes.endIndex
+        }
         let parts = text.split(separator: "@", omittingEmptySubsequences: false)
         guard parts.count == 2, !parts[0].isEmpty, !text.contains(where: \.isWhitespace) else { return false }
         let domain = parts[1]

@@ -53,34 +53,74 @@ public enum EnvironmentReference {
         references(in: text).map(\.name)
     }
 
-    /// Each `${env.NAME}` (spaces allowed inside the braces) with where it stands. Scanned by hand: this runs for
-    /// every input value at every run start, and a Regex costs far more to build than the scan.
+    /// Each `${env.NAME}` (spaces allowed inside the braces) with where it stands. Scanned by hand on UTF-8: this
+    /// runs for every input value of every item, and `range(of:)` costs far more than the scan.
     static func references(in text: String) -> [(name: String, range: Range<String.Index>)] {
-        guard text.contains("${") else { return [] }
+        let utf8 = text.utf8
+        guard utf8.contains(UInt8(ascii: "$")) else { return [] }
         var found: [(String, Range<String.Index>)] = []
-        var searchStart = text.startIndex
-        while let open = text.range(of: "${", range: searchStart..<text.endIndex) {
-            guard let close = text[open.upperBound...].firstIndex(of: "}") else { break }
-            let inside = text[open.upperBound..<close].trimmingCharacters(in: .whitespaces)
+        var index = utf8.startIndex
+        while index < utf8.endIndex {
+            let next = utf8.index(after: index)
+            guard utf8[index] == UInt8(ascii: "$"), next < utf8.endIndex, utf8[next] == UInt8(ascii: "{") else {
+                index = next
+                continue
+            }
+            let innerStart = utf8.index(after: next)
+            guard let close = utf8[innerStart...].firstIndex(of: UInt8(ascii: "}")) else { break }
+            let inside = trimmed(text[innerStart..<close])
             if inside.hasPrefix("env.") {
                 let name = inside.dropFirst(4)
                 if let first = name.first, first == "_" || first.isLetter,
                     name.allSatisfy({ $0 == "_" || ($0.isASCII && ($0.isLetter || $0.isNumber)) })
                 {
-                    found.append((String(name), open.lowerBound..<text.index(after: close)))
+                    found.append((String(name), index..<utf8.index(after: close)))
                 }
             }
-            searchStart = text.index(after: close)
+            index = utf8.index(after: close)
         }
         return found
+    }
+
+    /// `text` without the spaces and tabs around it (any Unicode space when it is not ASCII).
+    private static func trimmed(_ text: Substring) -> Substring {
+        guard text.utf8.allSatisfy({ $0 < 0x80 }) else {
+            return Substring(text.trimmingCharacters(in: .whitespaces))
+        }
+        var result = text
+        while let first = result.utf8.first, first == UInt8(ascii: " ") || first == UInt8(ascii: "\t") {
+            result = result.dropFirst()
+        }
+        while let last = result.utf8.last, last == UInt8(ascii: " ") || last == UInt8(ascii: "\t") {
+            result = result.dropLast()
+        }
+        return result
     }
 
     static func substitute(
         in value: JSONValue, path: String, environment: [String: String], missing: (String, String) -> Void
     ) -> JSONValue {
+        substituted(in: value, path: path, environment: environment, missing: missing) ?? value
+    }
+
+    /// A string with a `$`, or a container: what `substituted` must look into (the rest is skipped before its path is
+    /// even built).
+    private static func mayHoldReference(_ value: JSONValue) -> Bool {
+        switch value {
+        case .string(let text): return text.utf8.contains(UInt8(ascii: "$"))
+        case .array, .object: return true
+        default: return false
+        }
+    }
+
+    /// The value with its references replaced, or nil when it holds none: most inputs have one or two, and
+    /// rebuilding every object of every item's inputs cost more than the rest of validation.
+    private static func substituted(
+        in value: JSONValue, path: String, environment: [String: String], missing: (String, String) -> Void
+    ) -> JSONValue? {
         switch value {
         case .string(let text):
-            guard text.contains("${") else { return value }
+            guard text.utf8.contains(UInt8(ascii: "$")), text.contains("${") else { return nil }
             var result = ""
             var cursor = text.startIndex
             for reference in references(in: text) {
@@ -95,18 +135,27 @@ public enum EnvironmentReference {
             result += text[cursor...]
             return .string(result)
         case .array(let items):
-            return .array(
-                items.enumerated().map {
-                    substitute(in: $1, path: join(path, String($0)), environment: environment, missing: missing)
-                })
+            var result: [JSONValue]?
+            for (index, item) in items.enumerated() where mayHoldReference(item) {
+                let childPath = join(path, String(index))
+                if let changed = substituted(in: item, path: childPath, environment: environment, missing: missing) {
+                    if result == nil { result = items }
+                    result?[index] = changed
+                }
+            }
+            return result.map(JSONValue.array)
         case .object(let object):
-            return .object(
-                object.reduce(into: [:]) { result, pair in
-                    result[pair.key] = substitute(
-                        in: pair.value, path: join(path, pair.key), environment: environment, missing: missing)
-                })
+            var result: [String: JSONValue]?
+            for (key, child) in object where mayHoldReference(child) {
+                let childPath = join(path, key)
+                if let changed = substituted(in: child, path: childPath, environment: environment, missing: missing) {
+                    if result == nil { result = object }
+                    result?[key] = changed
+                }
+            }
+            return result.map(JSONValue.object)
         default:
-            return value
+            return nil
         }
     }
 }
@@ -118,7 +167,7 @@ extension JSONValue {
     }
 
     public mutating func set(_ newValue: JSONValue, atComponents components: [String]) {
-        self = Self.setting(newValue, in: self, components[...])
+        assign(newValue, at: components[...])
     }
 
     /// The value at a path given as components (no splitting, for hot loops).
@@ -131,13 +180,17 @@ extension JSONValue {
         return current
     }
 
-    private static func setting(_ newValue: JSONValue, in value: JSONValue, _ components: ArraySlice<String>)
-        -> JSONValue
-    {
-        guard let first = components.first else { return newValue }
-        var object = value.objectValue ?? [:]
-        object[first] = setting(newValue, in: object[first] ?? .null, components.dropFirst())
-        return .object(object)
+    /// Sets in place: the object on the path is taken out of `self` before it changes, so a dictionary only this
+    /// value holds is changed without being copied (defaults are set a dozen times per item of a manifest).
+    private mutating func assign(_ newValue: JSONValue, at components: ArraySlice<String>) {
+        guard let first = components.first else {
+            self = newValue
+            return
+        }
+        var object = objectValue ?? [:]
+        self = .null
+        object[first, default: .null].assign(newValue, at: components.dropFirst())
+        self = .object(object)
     }
 
     /// Every leaf path of an object tree (`subscriber.email`), for unknown-field checks.

@@ -100,6 +100,11 @@ extension Runner {
                 case .unreachable(let message, let error):
                     let (status, text) = try await finish(execution, step: step.id, status: .failed, message: message)
                     return outcome(status, text, unreachable: error)
+                case .ceilingReached(let message):
+                    let (status, text) = try await finish(execution, step: step.id, status: .failed, message: message)
+                    var ended = outcome(status, text)
+                    ended.ceilingReached = true
+                    return ended
                 }
             }
         }

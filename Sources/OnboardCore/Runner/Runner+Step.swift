@@ -7,6 +7,8 @@ enum StepResult: Sendable {
     case stopped(RunStatus, String)
     /// Failed because the API could not be reached at all (the batch's circuit breaker counts these).
     case unreachable(String, TransportError)
+    /// A purchase was not started: the spend ceiling is reached (a batch then stops starting items).
+    case ceilingReached(String)
 }
 
 extension Runner {
@@ -97,9 +99,15 @@ extension Runner {
         } catch {
             return .finished(.stopped(.failed, "cannot build the request: \(error)"))
         }
-        let call = try await self.call(
-            request, purpose: .send, step: step, label: String(attempt), requestDigest: digest, keepSuccessOpen: true,
-            execution)
+        let call: Call
+        do {
+            call = try await self.call(
+                request, purpose: .send, step: step, label: String(attempt), requestDigest: digest,
+                keepSuccessOpen: true, execution)
+        } catch let error as StoreError where error.code == .purchaseCeiling {
+            // Nothing was sent: the store refused the purchase's slot.
+            return .finished(.ceilingReached(error.message))
+        }
         logger.debug(
             "request sent",
             metadata: ["onboard.run": "\(execution.run.id)", "onboard.step": "\(step.id)", "attempt": "\(attempt)"])

@@ -226,6 +226,8 @@ public struct RunOutcome: Sendable, Hashable {
     public var acceptedChanges: [String]
     /// When the run failed because the API could not be reached at all: how.
     public var unreachable: TransportError?
+    /// A purchase was refused by the spend ceiling (`--max-purchases`).
+    public var ceilingReached = false
 
     public init(
         status: RunStatus, lastError: String? = nil, outputs: [String: [String: JSONValue]] = [:],

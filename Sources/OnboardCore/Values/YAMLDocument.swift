@@ -1,166 +1,68 @@
 import Foundation
-import Yams
 
 /// A YAML file read into a `JSONValue`, remembering the line of every value so errors can point at it.
 ///
 /// Paths are dotted: `steps.3.request.path`, `account.billing_address.zip`.
+///
+/// ```swift
+/// let document = try YAMLDocument(contentsOf: "examples/quickstart.yaml")
+/// document.value["account"]?["name"]        // "Acme Mobile"
+/// document.line(of: "account.name")         // 2
+/// ```
+///
+/// The file is read from libyaml's event stream (`YAMLComposer`) within `YAMLLimits`: aliases are expanded but
+/// priced first, nesting is bounded, and a file read whole is at most 16 MiB. Scalars are typed as
+/// `YAMLScalarTyping` describes (`"801"` and `07001` stay text). Every problem is a `DiagnosticList` with the file
+/// and line: syntax errors, duplicate keys, unknown aliases, a passed limit.
 public struct YAMLDocument: Sendable {
     public let file: String
     public let value: JSONValue
-    /// Line (1-based) of the value at each path; the root is `""`.
-    public let lines: [String: Int]
+    /// Where each value is written.
+    public let lineMap: LineMap
 
-    /// Parses `text`; a syntax error becomes a `Diagnostic` with the line libyaml reported.
-    public init(file: String, text: String) throws(DiagnosticList) {
-        self.file = file
-        let node: Node?
-        do {
-            node = try Yams.compose(yaml: text)
-        } catch let error as YamlError {
-            throw DiagnosticList([Self.diagnostic(for: error, file: file)])
-        } catch {
-            throw DiagnosticList([Diagnostic(file: file, line: nil, field: nil, message: "\(error)")])
-        }
-        var lines: [String: Int] = [:]
-        var problems: [Diagnostic] = []
-        self.value = node.map { Self.convert($0, path: "", lines: &lines, file: file, problems: &problems) } ?? .null
-        self.lines = lines
-        if !problems.isEmpty { throw DiagnosticList(problems) }
+    /// Line (1-based) of each value written in the file, by path; the root is `""`. Values reached through an alias
+    /// are found by `line(of:)`.
+    public var lines: [String: Int] { lineMap.lines }
+
+    /// Parses `text`.
+    public init(file: String, text: String, limits: YAMLLimits = .standard) throws(DiagnosticList) {
+        try self.init(reader: YAMLEventReader(file: file, bytes: text.utf8), limits: limits)
     }
 
-    /// Reads and parses a file.
-    public init(contentsOf path: String) throws(DiagnosticList) {
-        let text: String
-        do {
-            text = try String(contentsOfFile: path, encoding: .utf8)
-        } catch {
-            throw DiagnosticList([Diagnostic(file: path, line: nil, field: nil, message: "cannot read the file")])
+    /// Reads and parses a file (at most `limits.maxDocumentBytes`).
+    public init(contentsOf path: String, limits: YAMLLimits = .standard) throws(DiagnosticList) {
+        let data = try FileCheck.contents(of: path, limit: limits.maxDocumentBytes)
+        try self.init(reader: YAMLEventReader(file: path, bytes: data), limits: limits)
+    }
+
+    private init(reader: YAMLEventReader, limits: YAMLLimits) throws(DiagnosticList) {
+        let composer = YAMLComposer(reader: reader, limits: limits)
+        var lineMap = LineMap()
+        var value = JSONValue.null
+        if let root = try composer.openDocument() {
+            value = try composer.build(root, path: "", depth: 1, into: &lineMap).value
+            try composer.closeDocument()
         }
-        try self.init(file: path, text: text)
+        if !composer.problems.isEmpty { throw DiagnosticList(composer.problems) }
+        self.init(file: reader.file, value: value, lineMap: lineMap)
+    }
+
+    /// A value built elsewhere (one item of a streamed manifest) with its lines.
+    init(file: String, value: JSONValue, lineMap: LineMap) {
+        self.file = file
+        self.value = value
+        self.lineMap = lineMap
     }
 
     /// The line of `path`, or of its nearest ancestor that has one.
-    public func line(of path: String) -> Int? {
-        var current = path
-        while true {
-            if let line = lines[current] { return line }
-            guard let dot = current.lastIndex(of: ".") else { return lines[""] }
-            current = String(current[..<dot])
-        }
-    }
+    public func line(of path: String) -> Int? { lineMap.line(of: path) }
 
     /// A diagnostic located at `path`.
     public func diagnostic(_ path: String, _ message: String, item: String? = nil) -> Diagnostic {
         Diagnostic(file: file, line: line(of: path), field: path, item: item, message: message)
     }
-
-    private static func convert(
-        _ node: Node, path: String, lines: inout [String: Int], file: String, problems: inout [Diagnostic]
-    ) -> JSONValue {
-        if let line = node.mark?.line { lines[path] = line }
-        switch node {
-        case .scalar(let scalar):
-            return convertScalar(scalar, tag: node.tag)
-        case .sequence(let sequence):
-            return .array(
-                sequence.enumerated().map { index, element in
-                    convert(element, path: join(path, String(index)), lines: &lines, file: file, problems: &problems)
-                })
-        case .mapping(let mapping):
-            var object: [String: JSONValue] = [:]
-            for (keyNode, valueNode) in mapping {
-                let key = keyNode.scalar?.string ?? "\(keyNode)"
-                if object[key] != nil {
-                    problems.append(
-                        Diagnostic(
-                            file: file, line: keyNode.mark?.line, field: join(path, key),
-                            message: "duplicate key '\(key)'"))
-                }
-                object[key] = convert(valueNode, path: join(path, key), lines: &lines, file: file, problems: &problems)
-            }
-            return .object(object)
-        case .alias:
-            return .null
-        }
-    }
-
-    /// Scalars keep YAML's types, except that a number whose text would not survive the conversion stays text:
-    /// `+13105559999` (E.164), `07001` (a zip code) and `0801` are strings, not integers.
-    private static func convertScalar(_ scalar: Node.Scalar, tag: Tag) -> JSONValue {
-        let text = scalar.string
-        if scalar.style != .plain { return .string(text) }
-        switch Tag.Name(rawValue: tag.rawValue) {
-        case .null:
-            return .null
-        case .bool:
-            return .bool(Bool.construct(from: scalar) ?? (["true", "yes", "on"].contains(text.lowercased())))
-        case .int:
-            if let int = Int(text), String(int) == text { return .int(int) }
-            return .string(text)
-        case .float:
-            if let double = Double(text), !text.hasPrefix("+"), !text.hasPrefix("0") || text.hasPrefix("0.") {
-                return .double(double)
-            }
-            return .string(text)
-        default:
-            return .string(text)
-        }
-    }
-
-    private static func diagnostic(for error: YamlError, file: String) -> Diagnostic {
-        switch error {
-        case .scanner(_, let problem, let mark, _), .parser(_, let problem, let mark, _),
-            .composer(_, let problem, let mark, _):
-            return Diagnostic(file: file, line: mark.line, field: nil, message: "YAML syntax error: \(problem)")
-        case .duplicatedKeysInMapping(let duplicates, _):
-            return Diagnostic(
-                file: file, line: nil, field: nil,
-                message: "duplicate keys: \(duplicates.joined(separator: ", "))")
-        default:
-            return Diagnostic(file: file, line: nil, field: nil, message: "YAML error: \(error)")
-        }
-    }
 }
 
 func join(_ path: String, _ component: String) -> String {
     path.isEmpty ? component : path + "." + component
-}
-
-/// One problem found in a file a user wrote (a workflow, an input, a manifest), located so it can be fixed.
-public struct Diagnostic: Sendable, Hashable, CustomStringConvertible, Codable {
-    public var file: String
-    public var line: Int?
-    /// The dotted path of the field (`subscriber.email`).
-    public var field: String?
-    /// The batch item's key, when the problem belongs to one item of a manifest.
-    public var item: String?
-    public var message: String
-
-    public init(file: String, line: Int?, field: String?, item: String? = nil, message: String) {
-        self.file = file
-        self.line = line
-        self.field = field
-        self.item = item
-        self.message = message
-    }
-
-    /// `input.yaml:12: subscriber.email: not an email address ("jane@")`
-    public var description: String {
-        var text = file
-        if let line { text += ":\(line)" }
-        text += ": "
-        if let item { text += "item '\(item)': " }
-        if let field, !field.isEmpty { text += "\(field): " }
-        return text + message
-    }
-}
-
-/// Every problem found in one pass, reported together. A definition or input with any is refused before any
-/// API call is made.
-public struct DiagnosticList: Error, Sendable, CustomStringConvertible {
-    public var diagnostics: [Diagnostic]
-
-    public init(_ diagnostics: [Diagnostic]) { self.diagnostics = diagnostics }
-
-    public var description: String { diagnostics.map(\.description).joined(separator: "\n") }
 }
