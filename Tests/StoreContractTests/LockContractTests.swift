@@ -3,7 +3,7 @@ import OnboardCore
 import Synchronization
 import Testing
 
-@Suite("Store contract: named locks across processes")
+@Suite("Store contract: named locks across processes", .serialized)
 struct LockContractTests {
     @Test("An exclusive holder is alone, across two store instances", arguments: StoreFactory.available)
     func exclusiveIsAlone(_ factory: StoreFactory) async throws {

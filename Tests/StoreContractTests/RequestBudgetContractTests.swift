@@ -3,7 +3,7 @@ import OnboardCore
 import Synchronization
 import Testing
 
-@Suite("Store contract: shared request budget")
+@Suite("Store contract: shared request budget", .serialized)
 struct RequestBudgetContractTests {
     /// A reserved moment as this test can see it: the store reads its clock somewhere between the call and its
     /// answer, so the moment lies in `[start + wait, end + wait]` of this process's clock.
