@@ -208,7 +208,7 @@ import Testing
     }
 
     @Test(arguments: [
-        ("subscriber: {password: x}\n", "batch.yaml:1: subscriber: unknown field 'subscriber' (a manifest has workflow, batch, defaults, accounts)"),
+        ("subscriber: {password: x}\n", "batch.yaml:1: subscriber: unknown field 'subscriber' (a manifest has workflow, batch, max_purchases, defaults, accounts)"),
         ("defaults: 5\naccounts: []\n", "batch.yaml:1: defaults: must be a mapping"),
         ("workflow: quickstart\n", "batch.yaml:1: accounts: is required: a list of accounts"),
         ("accounts: []\naccounts: []\n", "batch.yaml:2: accounts: duplicate key 'accounts'"),
