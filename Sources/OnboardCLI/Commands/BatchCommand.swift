@@ -63,7 +63,8 @@ struct BatchCommand: AsyncParsableCommand {
                 return try await Enqueue(
                     manifest: manifest, workflow: workflow, database: global.database,
                     baseURL: try TelegentHTTPTransport.validate(baseURL: api.baseURL(environment: environment)),
-                    acceptChanges: acceptChanges, maxPurchases: nil, spend: spend, json: global.json
+                    acceptChanges: acceptChanges, maxPurchases: spend.maxPurchases ?? manifest.maxPurchases, spend: spend,
+                    json: global.json
                 ).run(environment: environment)
             }
             let credentials = try credentialsFromEnvironment(environment)
@@ -73,7 +74,9 @@ struct BatchCommand: AsyncParsableCommand {
             return try await Session.with(configuration, definition: workflow.definition, json: true) { session in
                 try await runBatch(
                     manifest: manifest, session: session, environment: environment,
-                    options: .init(concurrency: concurrency, maxFailures: maxFailures, acceptChanges: acceptChanges),
+                    options: .init(
+                        concurrency: concurrency, maxFailures: maxFailures, acceptChanges: acceptChanges,
+                        maxPurchases: spend.maxPurchases),
                     report: report, json: global.json, spend: spend)
             }
         }
@@ -107,6 +110,8 @@ func runBatch(
         manifest: manifest, definition: session.definition, environment: environment, store: session.store)
     if let report { try BatchReport.write(rows, to: report, definition: session.definition) }
     printer.summary(snapshot, batchID: result.batchID, elapsed: elapsed, rows: rows, report: report)
+    let usage = try await session.store.purchaseUsage(scope: result.batchID)
+    if !json, let ceiling = usage.ceiling { print("purchases: \(usage.used) of the ceiling of \(ceiling) used") }
     if !json && snapshot.done < snapshot.total {
         let hint = HintContext(database: session.database)
         print(

@@ -54,7 +54,9 @@ struct ListCommand: AsyncParsableCommand {
                 }
                 filter.status = value
             }
-            let runs = try await withExistingStore(global.database) { try await $0.runs(matching: filter) }
+            let (runs, usage) = try await withExistingStore(global.database) { store in
+                (try await store.runs(matching: filter), try await batch.asyncMap { try await store.purchaseUsage(scope: $0) })
+            }
             if global.json {
                 print(JSONValue.array(runs.map { RunView(run: $0, steps: [], attempts: nil).value }).prettyString())
                 return .done
@@ -73,6 +75,9 @@ struct ListCommand: AsyncParsableCommand {
             }
             print(table.render(style))
             print("\(runs.count) run\(runs.count == 1 ? "" : "s")\(runs.count == limit ? " (the first \(limit); --limit N for more)" : "")")
+            if let usage, usage.used > 0 || usage.ceiling != nil {
+                print("purchases: \(usage.used)" + (usage.ceiling.map { " of the ceiling of \($0)" } ?? " (no ceiling)"))
+            }
             return .done
         }
     }
@@ -91,13 +96,17 @@ struct ShowCommand: AsyncParsableCommand {
 
     func run() async throws {
         try await withExitStatus(json: global.json) {
-            let (run, steps, attempts) = try await withExistingStore(global.database) { store in
+            let (run, steps, attempts, usage) = try await withExistingStore(global.database) { store in
                 var found = try await store.run(id: runID)
                 if found == nil { found = try await store.run(key: runID) }
                 guard let run = found else {
                     throw CLIError.badInput("no run \(runID) in \(global.database) (onboard list shows the runs)")
                 }
-                return (run, try await store.steps(runID: run.id), try await store.attempts(runID: run.id, stepID: nil))
+                let usage = try await store.purchaseUsage(scope: run.batchID ?? run.id)
+                return (
+                    run, try await store.steps(runID: run.id), try await store.attempts(runID: run.id, stepID: nil),
+                    usage.used > 0 || usage.ceiling != nil ? usage : nil
+                )
             }
             if global.json {
                 print(RunView(run: run, steps: steps, attempts: attempts).json())
@@ -108,6 +117,10 @@ struct ShowCommand: AsyncParsableCommand {
             print("started \(iso(run.createdAt)), last change \(iso(run.updatedAt)) (\(format(.seconds(run.updatedAt.timeIntervalSince(run.createdAt)))))")
             if let target = run.baseURL { print("target \(target)\(run.workflowPath.map { ", workflow file \($0)" } ?? "")") }
             if let batch = run.batchID { print("batch \(batch)\(run.parentID.map { ", account run \($0)" } ?? "")") }
+            if let usage {
+                print("purchases of \(run.batchID.map { "batch \($0)" } ?? "this run"): \(usage.used)"
+                    + (usage.ceiling.map { " of the ceiling of \($0)" } ?? " (no ceiling)"))
+            }
             if let error = run.lastError { print("last error: \(TerminalText.escape(error))") }
             let table = TextTable(columns: ["STEP", "STATUS", "SENDS", "IDS"])
             var notes: [String: [String]] = [:]
@@ -139,5 +152,13 @@ struct ShowCommand: AsyncParsableCommand {
             print(requests.render(style))
             return .done
         }
+    }
+}
+
+extension Optional {
+    /// `map` with an async transform.
+    func asyncMap<T>(_ transform: (Wrapped) async throws -> T) async rethrows -> T? {
+        guard let value = self else { return nil }
+        return try await transform(value)
     }
 }

@@ -50,6 +50,9 @@ struct RunCommand: AsyncParsableCommand {
                 let run = try await session.runner.prepare(
                     key: file.key, kind: .single, inputs: file.inputs, inputPath: absolute(input),
                     workflowPath: workflow.path)
+                if let limit = spend.maxPurchases {
+                    try await session.store.setPurchaseCeiling(scope: run.id, maxPurchases: limit)
+                }
                 return try await session.execute(run, inputs: file.inputs, options: .init(acceptChanges: acceptChanges))
             }
         }

@@ -16,8 +16,17 @@ struct SpendOptions: ParsableArguments {
     @Option(help: ArgumentHelp("On a terminal, ask before starting when more than N purchases may be made.", valueName: "n"))
     var confirmAbove: Int = 1
 
+    @Option(
+        help: ArgumentHelp(
+            "The most numbers this batch (or run) may ever buy, across every rerun and process; kept in the database (a manifest may set max_purchases).",
+            valueName: "n"))
+    var maxPurchases: Int?
+
     func validate() throws {
         guard confirmAbove >= 0 else { throw ValidationError("--confirm-above must not be negative (got \(confirmAbove)).") }
+        if let maxPurchases, maxPurchases < 0 {
+            throw ValidationError("--max-purchases must not be negative (got \(maxPurchases)).")
+        }
     }
 }
 
