@@ -1,0 +1,224 @@
+import Foundation
+import OnboardCore
+
+/// `/batches/{id}`: how far a batch is (a bar, counts per status, the rate and an ETA), its accounts a page at a
+/// time with their subscribers, and the items blocked behind an account that did not finish.
+///
+/// Subscribers of an account that failed never get a run, so the database alone cannot name them: the page reads
+/// the batch's manifest when the file is still there (cached until it changes) and says so when it is not.
+struct BatchPage: Sendable {
+    struct Count: Sendable {
+        var status: String
+        var label: String
+        var count: String
+        var link: String
+    }
+
+    struct Segment: Sendable {
+        var status: String
+        var x: String
+        var width: String
+        var title: String
+    }
+
+    struct SubscriberRow: Sendable {
+        var id: String
+        var link: String
+        var key: String
+        var status: String
+        var statusLabel: String
+        var subscriberError: String?
+    }
+
+    struct AccountRow: Sendable {
+        var id: String
+        var link: String
+        var key: String
+        var status: String
+        var statusLabel: String
+        var accountError: String?
+        var subscribers: [SubscriberRow]
+        var subscriberSummary: String
+        var moreLink: String?
+        var moreCount: String?
+    }
+
+    struct BlockedRow: Sendable {
+        var key: String
+        var blockedRunLink: String?
+        var blockerKey: String
+        var blockerLink: String
+        var blockerStatus: String
+        var blockerLabel: String
+        var blockerError: String?
+    }
+
+    var layout: Layout
+    var id: String
+    var name: String
+    var manifest: String
+    var workflow: String
+    var created: String
+    var percent: Int
+    var doneText: String
+    var totalText: String
+    var segments: [Segment]
+    var counts: [Count]
+    var notStarted: String?
+    var inDoubtSteps: Int
+    var rate: String
+    var eta: String
+    var manifestNote: String?
+    var accounts: [AccountRow]
+    var accountsFrom: String
+    var accountsTo: String
+    var accountsTotal: String
+    var previousLink: String?
+    var nextLink: String?
+    var blocked: [BlockedRow]
+    var hasBlocked: Bool
+    var blockedTotal: Int
+    var blockedMore: String?
+
+    /// How far back "lately" goes for the rate: five minutes, or since the batch (or this process's run of it)
+    /// started when that is more recent.
+    static let rateWindow: TimeInterval = 300
+    /// Subscribers listed under each account; the rest are a link away.
+    static let subscribersPerAccount = 10
+    static let blockedShown = 100
+
+    static func build(id: String, offset: Int, context: PageContext) async throws -> BatchPage? {
+        guard let batch = try await context.browsing?.batch(id: id) else {
+            // Without the batches table the runs still say whether the batch exists.
+            guard try await !context.store.runs(matching: RunFilter(batchID: id, limit: 1)).isEmpty else { return nil }
+            let unnamed = BatchRecord(
+                id: id, manifestPath: "", workflow: "", createdAt: .distantPast, updatedAt: .distantPast)
+            return try await build(unnamed, offset: offset, context: context)
+        }
+        return try await build(batch, offset: offset, context: context)
+    }
+
+    private static func build(_ batch: BatchRecord, offset: Int, context: PageContext) async throws -> BatchPage {
+        let store = context.store
+        let now = context.now
+        let census = batch.manifestPath.isEmpty ? nil : context.census(ofManifest: batch.manifestPath)
+        let counts = try await store.runCounts(matching: RunFilter(batchID: batch.id))
+        let live = await context.live()
+        let started = live.flatMap { $0.manifestPath == batch.manifestPath ? $0.startedAt : nil } ?? batch.createdAt
+        let window = min(rateWindow, max(1, now.timeIntervalSince(started)))
+        let recent = try await store.runCounts(
+            matching: RunFilter(batchID: batch.id, updatedSince: now.addingTimeInterval(-window)))
+        let finishedLately = (recent[.done] ?? 0) + (recent[.failed] ?? 0) + (recent[.inDoubt] ?? 0)
+        let (blocked, blockedTotal, blockedWithoutRun) = try await blockedItems(batch, census: census, context: context)
+        let figures = BatchFigures(
+            counts: counts, totalItems: census?.total, blocked: blockedWithoutRun, finishedInWindow: finishedLately,
+            windowSeconds: window)
+        let inDoubtSteps = try await context.browsing?.stepCount(status: .inDoubt, matching: RunFilter(batchID: batch.id))
+            ?? counts[.inDoubt] ?? 0
+        let accountCounts = try await store.runCounts(matching: RunFilter(batchID: batch.id, kind: .account))
+        let accountsTotal = accountCounts.values.reduce(0, +)
+        let accountRuns = try await store.runs(
+            matching: RunFilter(batchID: batch.id, kind: .account, limit: context.pageSize, offset: offset))
+        let expected = Dictionary(
+            census?.accounts.map { ($0.account, $0.subscribers.count) } ?? [], uniquingKeysWith: { first, _ in first })
+        var accounts: [AccountRow] = []
+        for account in accountRuns {
+            accounts.append(try await accountRow(account, expected: expected[account.key], batchID: batch.id, context: context))
+        }
+        let active = try await context.activeRuns(matching: RunFilter(batchID: batch.id))
+        let pageLink = { (offset: Int) in URLText.path(URLText.batch(batch.id), [("offset", offset > 0 ? String(offset) : nil)]) }
+        return BatchPage(
+            layout: await Layout.make("Batch \(census?.name ?? batch.id)", context: context, active: active),
+            id: batch.id, name: census?.name ?? batch.id, manifest: batch.manifestPath, workflow: batch.workflow,
+            created: batch.createdAt == .distantPast ? "" : Display.time(batch.createdAt) + " UTC",
+            percent: figures.percentDone, doneText: Display.count(figures.done), totalText: Display.count(figures.total),
+            segments: figures.segments.map { segment in
+                Segment(
+                    status: segment.status, x: String(format: "%.2f", segment.x),
+                    width: String(format: "%.2f", segment.width),
+                    title: "\(Display.count(segment.count)) \(Display.label(segment.status))")
+            },
+            counts: Display.statusOrder.map { status in
+                Count(
+                    status: status.rawValue, label: Display.label(status.rawValue),
+                    count: Display.count(counts[status] ?? 0),
+                    link: URLText.path("/", [("batch", batch.id), ("status", status.rawValue)]))
+            },
+            notStarted: figures.notStarted > 0 ? Display.count(figures.notStarted) : nil,
+            inDoubtSteps: inDoubtSteps,
+            rate: figures.perMinute > 0
+                ? String(format: "%.1f items/min", figures.perMinute) + " over the last \(Display.span(window))"
+                : "no item ended in the last \(Display.span(window))",
+            eta: figures.etaSeconds.map { "about \(Display.span($0)) (\(Display.count(figures.remaining)) items left)" }
+                ?? (figures.remaining == 0 ? "nothing left to run" : "unknown until items end"),
+            manifestNote: census == nil
+                ? "The manifest \(batch.manifestPath.isEmpty ? "of this batch" : batch.manifestPath) cannot be read here: "
+                    + "items that never started (such as subscribers of a failed account) are not counted." : nil,
+            accounts: accounts, accountsFrom: Display.count(accounts.isEmpty ? 0 : offset + 1),
+            accountsTo: Display.count(offset + accounts.count), accountsTotal: Display.count(accountsTotal),
+            previousLink: offset > 0 ? pageLink(max(0, offset - context.pageSize)) : nil,
+            nextLink: offset + accounts.count < accountsTotal ? pageLink(offset + context.pageSize) : nil,
+            blocked: blocked, hasBlocked: blockedTotal > 0, blockedTotal: blockedTotal,
+            blockedMore: blockedTotal > blocked.count ? Display.count(blockedTotal - blocked.count) : nil)
+    }
+
+    private static func accountRow(
+        _ account: RunRecord, expected: Int?, batchID: String, context: PageContext
+    ) async throws -> AccountRow {
+        let subscribers = try await context.store.runs(
+            matching: RunFilter(parentID: account.id, limit: subscribersPerAccount))
+        let counts = try await context.store.runCounts(matching: RunFilter(parentID: account.id))
+        let started = counts.values.reduce(0, +)
+        var summary = Display.statusOrder.compactMap { status in
+            counts[status].map { "\($0) \(Display.label(status.rawValue))" }
+        }.joined(separator: " · ")
+        if let expected, expected > started {
+            summary += (summary.isEmpty ? "" : " · ") + "\(expected - started) not started"
+        }
+        let more = started - subscribers.count
+        return AccountRow(
+            id: account.id, link: URLText.run(account.id), key: account.key, status: account.status.rawValue,
+            statusLabel: Display.label(account.status.rawValue), accountError: account.lastError,
+            subscribers: subscribers.map { run in
+                SubscriberRow(
+                    id: run.id, link: URLText.run(run.id), key: run.key, status: run.status.rawValue,
+                    statusLabel: Display.label(run.status.rawValue), subscriberError: run.lastError)
+            },
+            subscriberSummary: summary.isEmpty ? "no subscribers" : summary,
+            moreLink: more > 0 ? URLText.path("/", [("batch", batchID), ("key", account.key + "/")]) : nil,
+            moreCount: more > 0 ? Display.count(more) : nil)
+    }
+
+    /// Subscribers behind an account that ended failed, in doubt or interrupted: those the manifest lists (or,
+    /// without it, those with a run) that are not done. Returns the first ``blockedShown``, how many in all, and how
+    /// many of them have no run.
+    private static func blockedItems(
+        _ batch: BatchRecord, census: ManifestCensus?, context: PageContext
+    ) async throws -> ([BlockedRow], Int, Int) {
+        let listed = Dictionary(
+            census?.accounts.map { ($0.account, $0.subscribers) } ?? [], uniquingKeysWith: { first, _ in first })
+        var rows: [BlockedRow] = []
+        var total = 0
+        var withoutRun = 0
+        for status in [RunStatus.failed, .inDoubt, .interrupted] {
+            let accounts = try await context.store.runs(
+                matching: RunFilter(status: status, batchID: batch.id, kind: .account, limit: 1_000))
+            for account in accounts {
+                let existing = Dictionary(
+                    try await context.store.runs(matching: RunFilter(parentID: account.id, limit: 10_000)).map { ($0.key, $0) },
+                    uniquingKeysWith: { first, _ in first })
+                let keys = listed[account.key] ?? existing.keys.sorted()
+                for key in keys where existing[key]?.status != .done {
+                    total += 1
+                    if existing[key] == nil { withoutRun += 1 }
+                    guard rows.count < blockedShown else { continue }
+                    rows.append(BlockedRow(
+                        key: key, blockedRunLink: existing[key].map { URLText.run($0.id) }, blockerKey: account.key,
+                        blockerLink: URLText.run(account.id), blockerStatus: account.status.rawValue,
+                        blockerLabel: Display.label(account.status.rawValue), blockerError: account.lastError))
+                }
+            }
+        }
+        return (rows, total, withoutRun)
+    }
+}
