@@ -24,7 +24,7 @@ public struct Onboard: AsyncParsableCommand {
             """,
         subcommands: [
             DemoCommand.self, RunCommand.self, BatchCommand.self, PlanCommand.self, ResumeCommand.self, RetryCommand.self,
-            ResolveCommand.self, StatusCommand.self, ListCommand.self, ShowCommand.self,
+            ResolveCommand.self, StatusCommand.self, ListCommand.self, ShowCommand.self, ServeCommand.self,
         ]
     )
 
