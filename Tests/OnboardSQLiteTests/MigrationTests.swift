@@ -17,7 +17,12 @@ private let migrationsFolder = URL(fileURLWithPath: #filePath)
 private let pinnedHashes: [String: String] = [
     "0001_initial.sql": "27a6031217e463196d2c810ef04676826c2240cd54d2936305f06edf3b6cb424",
     "0002_fencing.sql": "fb0b58edafebde76e47864e588f43be981285501ddf4a8ce07895156713e8252",
+    "0004_pages.sql": "e6f8f244a92e39143c267a54fe4914585d7f1ddab88f31ad06757cc813eec6d4",
 ]
+
+/// Numbers taken by a migration of another branch, not merged yet (0003): a gap allowed only there. Remove a
+/// number when its file lands (and from `reserved` in scripts/embed-migrations.sh).
+private let reservedNumbers: Set<Int> = [3]
 
 /// Lowercase hex SHA-256 (swift-crypto), as `sha256sum` and `scripts/embed-migrations.sh` print it.
 private func sha256Hex(_ data: Data) -> String {
@@ -32,13 +37,18 @@ struct MigrationTests {
             .map { name in (name, try Data(contentsOf: migrationsFolder.appendingPathComponent(name))) }
     }
 
-    @Test("Files are named NNNN_name.sql, numbered from 0001 without gaps")
+    @Test("Files are named NNNN_name.sql, numbered from 0001 without gaps (but for numbers reserved by a branch)")
     func names() throws {
         let names = try filesOnDisk().map(\.name)
         #expect(!names.isEmpty)
-        for (index, name) in names.enumerated() {
+        var expected = 1
+        for name in names {
+            while reservedNumbers.contains(expected) && !name.hasPrefix(String(format: "%04d_", expected)) {
+                expected += 1
+            }
             #expect(name.wholeMatch(of: /[0-9]{4}_[a-z0-9_]+\.sql/) != nil, "\(name)")
-            #expect(name.hasPrefix(String(format: "%04d_", index + 1)), "\(name)")
+            #expect(name.hasPrefix(String(format: "%04d_", expected)), "\(name)")
+            expected += 1
         }
     }
 
