@@ -18,12 +18,12 @@ extension Manifest {
                 if let key = Self.subscriberKey(entry, account: account.key) { keys.append(key) }
             }
             if let csvPath = account.csvPath, let reader = try? CSVReader(path: csvPath), let header = reader.next() {
+                // Only two columns make a key: read them by position, without building each row's object.
+                let keyColumn = header.fields.firstIndex(of: "key")
+                let emailColumn = header.fields.firstIndex(of: "email")
                 for row in reader where row.fields.count == header.fields.count {
-                    var object: [String: JSONValue] = [:]
-                    for (column, value) in zip(header.fields, row.fields) where !value.isEmpty {
-                        object[column] = .string(value)
-                    }
-                    if let key = Self.subscriberKey(.object(object), account: account.key) { keys.append(key) }
+                    let explicit = keyColumn.map { row.fields[$0] } ?? ""
+                    keys.append(account.key + "/" + (explicit.isEmpty ? emailColumn.map { row.fields[$0] } ?? "" : explicit))
                 }
             }
             return AccountKeys(account: account.key, subscribers: keys)

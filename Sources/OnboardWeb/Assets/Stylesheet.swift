@@ -17,6 +17,7 @@ enum Stylesheet {
         code { font: 12.5px/1.4 ui-monospace, SFMono-Regular, Menlo, Consolas, monospace; }
         .muted { color: var(--muted); font-weight: normal; }
         .key { overflow-wrap: anywhere; }
+        td.key code { white-space: nowrap; }
         .error { color: #a12a2a; word-break: break-word; }
         .note { color: var(--muted); }
         .live-line { color: var(--muted); font-size: 12.5px; margin: 0 0 6px; }

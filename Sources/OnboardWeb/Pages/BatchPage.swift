@@ -83,6 +83,8 @@ struct BatchPage: Sendable {
     /// How far back "lately" goes for the rate: five minutes, or since the batch (or this process's run of it)
     /// started when that is more recent.
     static let rateWindow: TimeInterval = 300
+    /// How long a page waits for the manifest's census before it renders without it (see ``ManifestCensusCache``).
+    static let censusBudget: Duration = .milliseconds(200)
     /// Subscribers listed under each account; the rest are a link away.
     static let subscribersPerAccount = 10
     static let blockedShown = 100
@@ -101,7 +103,8 @@ struct BatchPage: Sendable {
     private static func build(_ batch: BatchRecord, offset: Int, context: PageContext) async throws -> BatchPage {
         let store = context.store
         let now = context.now
-        let census = batch.manifestPath.isEmpty ? nil : context.census(ofManifest: batch.manifestPath)
+        let censusState = await context.census(ofManifest: batch.manifestPath, within: censusBudget)
+        let census = censusState.census
         let counts = try await store.runCounts(matching: RunFilter(batchID: batch.id))
         let live = await context.live()
         let started = live.flatMap { $0.manifestPath == batch.manifestPath ? $0.startedAt : nil } ?? batch.createdAt
@@ -125,7 +128,8 @@ struct BatchPage: Sendable {
         for account in accountRuns {
             accounts.append(try await accountRow(account, expected: expected[account.key], batchID: batch.id, context: context))
         }
-        let active = try await context.activeRuns(matching: RunFilter(batchID: batch.id))
+        var active = try await context.activeRuns(batchID: batch.id)
+        if case .reading = censusState { active += 1 }  // refresh until the census is in
         let pageLink = { (offset: Int) in URLText.path(URLText.batch(batch.id), [("offset", offset > 0 ? String(offset) : nil)]) }
         return BatchPage(
             layout: await Layout.make("Batch \(census?.name ?? batch.id)", context: context, active: active),
@@ -151,9 +155,7 @@ struct BatchPage: Sendable {
                 : "no item ended in the last \(Display.span(window))",
             eta: figures.etaSeconds.map { "about \(Display.span($0)) (\(Display.count(figures.remaining)) items left)" }
                 ?? (figures.remaining == 0 ? "nothing left to run" : "unknown until items end"),
-            manifestNote: census == nil
-                ? "The manifest \(batch.manifestPath.isEmpty ? "of this batch" : batch.manifestPath) cannot be read here: "
-                    + "items that never started (such as subscribers of a failed account) are not counted." : nil,
+            manifestNote: manifestNote(censusState, path: batch.manifestPath),
             accounts: accounts, accountsFrom: Display.count(accounts.isEmpty ? 0 : offset + 1),
             accountsTo: Display.count(offset + accounts.count), accountsTotal: Display.count(accountsTotal),
             previousLink: offset > 0 ? pageLink(max(0, offset - context.pageSize)) : nil,
@@ -189,33 +191,55 @@ struct BatchPage: Sendable {
             moreCount: more > 0 ? Display.count(more) : nil)
     }
 
-    /// Subscribers behind an account that ended failed, in doubt or interrupted: those the manifest lists (or,
-    /// without it, those with a run) that are not done. Returns the first ``blockedShown``, how many in all, and how
+    private static func manifestNote(_ state: CensusState, path: String) -> String? {
+        switch state {
+        case .ready: return nil
+        case .reading:
+            return "Reading the manifest \(path) to count the items that have no run yet; this page completes itself."
+        case .unavailable:
+            return "The manifest \(path.isEmpty ? "of this batch" : path) cannot be read here: items that never started "
+                + "(such as subscribers of a failed account) are not counted."
+        }
+    }
+
+    /// Subscribers behind an account that ended failed, in doubt or interrupted and that are not done: those the
+    /// manifest lists (or, without it, those with a run). Counted per account from the runs' counts; only the
+    /// first ``blockedShown`` are looked up one by one to be listed. Returns those rows, how many in all, and how
     /// many of them have no run.
     private static func blockedItems(
         _ batch: BatchRecord, census: ManifestCensus?, context: PageContext
     ) async throws -> ([BlockedRow], Int, Int) {
+        let store = context.store
         let listed = Dictionary(
             census?.accounts.map { ($0.account, $0.subscribers) } ?? [], uniquingKeysWith: { first, _ in first })
         var rows: [BlockedRow] = []
         var total = 0
         var withoutRun = 0
         for status in [RunStatus.failed, .inDoubt, .interrupted] {
-            let accounts = try await context.store.runs(
+            let accounts = try await store.runs(
                 matching: RunFilter(status: status, batchID: batch.id, kind: .account, limit: 1_000))
             for account in accounts {
-                let existing = Dictionary(
-                    try await context.store.runs(matching: RunFilter(parentID: account.id, limit: 10_000)).map { ($0.key, $0) },
-                    uniquingKeysWith: { first, _ in first })
-                let keys = listed[account.key] ?? existing.keys.sorted()
-                for key in keys where existing[key]?.status != .done {
-                    total += 1
-                    if existing[key] == nil { withoutRun += 1 }
-                    guard rows.count < blockedShown else { continue }
-                    rows.append(BlockedRow(
-                        key: key, blockedRunLink: existing[key].map { URLText.run($0.id) }, blockerKey: account.key,
+                let counts = try await store.runCounts(matching: RunFilter(parentID: account.id))
+                let started = counts.values.reduce(0, +)
+                let keys = listed[account.key]
+                total += (keys.map { max($0.count, started) } ?? started) - (counts[.done] ?? 0)
+                withoutRun += max(0, (keys?.count ?? started) - started)
+                func row(_ key: String, _ run: RunRecord?) -> BlockedRow {
+                    BlockedRow(
+                        key: key, blockedRunLink: run.map { URLText.run($0.id) }, blockerKey: account.key,
                         blockerLink: URLText.run(account.id), blockerStatus: account.status.rawValue,
-                        blockerLabel: Display.label(account.status.rawValue), blockerError: account.lastError))
+                        blockerLabel: Display.label(account.status.rawValue), blockerError: account.lastError)
+                }
+                if let keys {
+                    for key in keys where rows.count < blockedShown {
+                        let run = started == 0 ? nil : try await store.run(key: key)
+                        if run?.status != .done { rows.append(row(key, run)) }
+                    }
+                } else {
+                    for status in Display.statusOrder where status != .done && rows.count < blockedShown {
+                        let filter = RunFilter(status: status, parentID: account.id, limit: blockedShown - rows.count)
+                        rows += try await store.runs(matching: filter).map { row($0.key, $0) }
+                    }
                 }
             }
         }

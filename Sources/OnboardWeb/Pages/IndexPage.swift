@@ -95,10 +95,10 @@ struct IndexPage: Sendable {
         filter.batchID = text
         guard let browsing = context.browsing, try await browsing.batch(id: text) == nil else { return (filter, nil) }
         for batch in try await browsing.batches(limit: 500, offset: 0) {
-            let name = context.census(ofManifest: batch.manifestPath)?.name
+            let name = await context.batchName(batch)
             if name == text || batch.manifestPath.contains(text) {
                 filter.batchID = batch.id
-                return (filter, "batch \(batch.id) (\(name ?? batch.manifestPath))")
+                return (filter, "batch \(batch.id) (\(name))")
             }
         }
         return (filter, "no batch has the id or name \(text)")
@@ -126,13 +126,13 @@ struct IndexPage: Sendable {
             let byStatus = try await context.store.runCounts(matching: RunFilter(batchID: batch.id))
             batchRows.append(BatchRow(
                 id: batch.id, link: URLText.batch(batch.id),
-                name: context.census(ofManifest: batch.manifestPath)?.name ?? batch.manifestPath,
+                name: await context.batchName(batch),
                 workflow: batch.workflow, created: Display.time(batch.createdAt),
                 summary: Display.statusOrder.compactMap { status in
                     byStatus[status].map { "\(Display.count($0)) \(Display.label(status.rawValue))" }
                 }.joined(separator: " · ")))
         }
-        let active = try await context.activeRuns(matching: RunFilter())
+        let active = try await context.activeRuns()
         return IndexPage(
             layout: await Layout.make("Runs", context: context, active: active),
             filterStatus: query.statusText ?? "", filterBatch: query.batch ?? "", filterKey: query.key ?? "",

@@ -15,8 +15,8 @@ struct Layout: Sendable {
 
     /// The layout for a page titled `title`; live when `active` runs are being executed or a batch runs here.
     static func make(_ title: String, context: PageContext, active: Int) async -> Layout {
-        let status = await context.live()
-        let banner = await status.asyncMap { await LiveBanner(status: $0, context: context) }
+        var banner: LiveBanner?
+        if let status = await context.live() { banner = await LiveBanner(status: status, context: context) }
         return Layout(
             title: title, database: context.configuration.database.description,
             generated: Display.time(context.now) + " UTC", live: active > 0 || banner != nil,
@@ -32,7 +32,9 @@ struct LiveBanner: Sendable {
     var elapsed: String
     /// The batch's page, once the batch is in the database.
     var liveBatchLink: String?
+}
 
+extension LiveBanner {
     init(status: LiveBatchStatus, context: PageContext) async {
         requests = Display.count(status.requests)
         requestsPerMinute = Int(status.requestsPerMinute.rounded())
@@ -41,14 +43,5 @@ struct LiveBanner: Sendable {
         let batches = (try? await context.browsing?.batches(limit: 50, offset: 0)) ?? []
         liveBatchLink = batches.first { $0.manifestPath == status.manifestPath && $0.workflow == status.workflow }
             .map { URLText.batch($0.id) }
-    }
-}
-
-extension Optional {
-    fileprivate func asyncMap<T>(_ transform: (Wrapped) async throws -> T) async rethrows -> T? {
-        switch self {
-        case .some(let value): return try await transform(value)
-        case .none: return nil
-        }
     }
 }

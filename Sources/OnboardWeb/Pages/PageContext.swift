@@ -9,7 +9,7 @@ final class PageContext: Sendable {
     let store: any CheckpointStore
     let browsing: (any CheckpointBrowsing)?
     let configuration: WebConfiguration
-    let manifests = FileCache<ManifestCensus>()
+    let manifests = ManifestCensusCache()
     let workflows = FileCache<WorkflowDefinition>()
 
     init(store: any CheckpointStore, configuration: WebConfiguration) {
@@ -28,23 +28,27 @@ final class PageContext: Sendable {
 
     func live() async -> LiveBatchStatus? { await configuration.live?() }
 
-    /// Runs matching `filter` that an execution is working on now: `running` with a lease that has not expired (a
-    /// process that died leaves `running` behind, with a lease that runs out). At most `limit` are looked at.
-    func activeRuns(matching filter: RunFilter, limit: Int = 500) async throws -> Int {
-        var running = filter
-        running.status = .running
-        running.limit = limit
-        running.offset = nil
+    /// Runs of `batchID` (any, when nil) that an execution is working on now: `running` with a lease that has not
+    /// expired (a process that died leaves `running` behind, with a lease that runs out). Read through the status
+    /// (few runs are running at once, whatever the size of the database); at most `limit` are looked at.
+    func activeRuns(batchID: String? = nil, limit: Int = 1_000) async throws -> Int {
         let now = self.now
-        return try await store.runs(matching: running).filter { ($0.leaseExpiresAt ?? .distantPast) > now }.count
+        return try await store.runs(matching: RunFilter(status: .running, limit: limit))
+            .filter { ($0.leaseExpiresAt ?? .distantPast) > now && (batchID == nil || $0.batchID == batchID) }.count
     }
 
-    /// The manifest's item keys (cached until the file changes); nil when it cannot be read or parsed.
-    func census(ofManifest path: String) -> ManifestCensus? {
-        manifests.value(path) { path in
-            let manifest = try Manifest.load(path: path)
-            return ManifestCensus(name: manifest.name, accounts: manifest.itemKeys())
-        }
+    /// The census of a batch's manifest, waiting for it at most `budget` (see ``ManifestCensusCache``).
+    func census(ofManifest path: String, within budget: Duration) async -> CensusState {
+        guard !path.isEmpty else { return .unavailable }
+        return await manifests.census(path, within: budget)
+    }
+
+    /// A batch's name: its manifest's `batch:` when the manifest has been read, else the manifest's file name
+    /// (the default name). Never waits for a manifest to be read.
+    func batchName(_ batch: BatchRecord) async -> String {
+        if let census = await census(ofManifest: batch.manifestPath, within: .zero).census { return census.name }
+        let file = URL(fileURLWithPath: batch.manifestPath).deletingPathExtension().lastPathComponent
+        return file.isEmpty ? batch.id : file
     }
 
     /// The workflow `run` was started with: its recorded file, else the one found by its name, taken only when its
@@ -61,13 +65,6 @@ final class PageContext: Sendable {
     }
 }
 
-/// A manifest's name and item keys: what a batch page needs to count the items that have no run yet.
-struct ManifestCensus: Sendable {
-    var name: String
-    var accounts: [Manifest.AccountKeys]
-    var total: Int { accounts.reduce(0) { $0 + 1 + $1.subscribers.count } }
-}
-
 /// Values loaded from files, kept while the file's size and modification time stay the same.
 final class FileCache<Value: Sendable>: Sendable {
     private struct Entry: Sendable {
@@ -80,11 +77,7 @@ final class FileCache<Value: Sendable>: Sendable {
     /// The cached value for `path`, or `load(path)` when the file changed; nil when the file is missing or
     /// `load` throws (remembered until the file changes).
     func value(_ path: String, load: (String) throws -> Value) -> Value? {
-        guard let attributes = try? FileManager.default.attributesOfItem(atPath: path) else { return nil }
-        let stamp = [
-            (attributes[.modificationDate] as? Date)?.timeIntervalSince1970 ?? 0,
-            Double((attributes[.size] as? NSNumber)?.int64Value ?? -1),
-        ]
+        guard let stamp = ManifestCensusCache.stamp(path) else { return nil }
         if let entry = entries.withLock({ $0[path] }), entry.stamp == stamp { return entry.value }
         let value = try? load(path)
         entries.withLock { $0[path] = Entry(stamp: stamp, value: value) }

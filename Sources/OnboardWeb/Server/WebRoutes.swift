@@ -1,3 +1,4 @@
+import CoreMetrics
 import Foundation
 import Hummingbird
 import OnboardCore
@@ -43,6 +44,11 @@ struct WebRoutes: Sendable {
             }
         }
         router.get("/metrics") { _, _ in
+            // The engine records this gauge when a wait ends, so while requests are queued it would show the last
+            // value; a batch in this process knows the queue now.
+            if let live = await context.live() {
+                Gauge(label: OnboardMetrics.rateLimiterWaiting).record(live.waitingForRateLimit)
+            }
             do {
                 let text = PrometheusBackend.registry.emitToString() + (try await StoreGauges.text(store: context.store))
                 return WebResponse.text(text, contentType: "text/plain; version=0.0.4; charset=utf-8")
