@@ -128,7 +128,9 @@ struct BatchPage: Sendable {
         for account in accountRuns {
             accounts.append(try await accountRow(account, expected: expected[account.key], batchID: batch.id, context: context))
         }
-        var active = try await context.activeRuns(batchID: batch.id)
+        let running = try await context.activeRuns(batchID: batch.id)
+        let runsHere = live?.manifestPath == batch.manifestPath
+        var active = running + (runsHere ? 1 : 0)
         if case .reading = censusState { active += 1 }  // refresh until the census is in
         let pageLink = { (offset: Int) in URLText.path(URLText.batch(batch.id), [("offset", offset > 0 ? String(offset) : nil)]) }
         return BatchPage(
@@ -153,8 +155,7 @@ struct BatchPage: Sendable {
             rate: figures.perMinute > 0
                 ? String(format: "%.1f items/min", figures.perMinute) + " over the last \(Display.span(window))"
                 : "no item ended in the last \(Display.span(window))",
-            eta: figures.etaSeconds.map { "about \(Display.span($0)) (\(Display.count(figures.remaining)) items left)" }
-                ?? (figures.remaining == 0 ? "nothing left to run" : "unknown until items end"),
+            eta: eta(figures, moving: running > 0 || runsHere),
             manifestNote: manifestNote(censusState, path: batch.manifestPath),
             accounts: accounts, accountsFrom: Display.count(accounts.isEmpty ? 0 : offset + 1),
             accountsTo: Display.count(offset + accounts.count), accountsTotal: Display.count(accountsTotal),
@@ -189,6 +190,14 @@ struct BatchPage: Sendable {
             subscriberSummary: summary.isEmpty ? "no subscribers" : summary,
             moreLink: more > 0 ? URLText.path("/", [("batch", batchID), ("key", account.key + "/")]) : nil,
             moreCount: more > 0 ? Display.count(more) : nil)
+    }
+
+    /// When the items left should be done at the recent rate, if anything is running at all.
+    private static func eta(_ figures: BatchFigures, moving: Bool) -> String {
+        let left = Display.count(figures.remaining)
+        if figures.remaining == 0 { return "nothing left to run" }
+        guard moving else { return "nothing is running: \(left) items wait for the batch to be run again" }
+        return figures.etaSeconds.map { "about \(Display.span($0)) (\(left) items left)" } ?? "unknown until items end"
     }
 
     private static func manifestNote(_ state: CensusState, path: String) -> String? {
