@@ -32,6 +32,9 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-metrics", from: "2.13.0"),
         // The shared store (issue 12): PostgreSQL through its connection pool (`PostgresClient`).
         .package(url: "https://github.com/vapor/postgres-nio", from: "1.33.2"),
+        // The pages of `onboard serve`: templates, and /metrics in Prometheus text format.
+        .package(url: "https://github.com/hummingbird-project/swift-mustache", from: "2.1.1"),
+        .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
     ],
     targets: [
         // The engine: workflow definitions, templates, the run state machine, retry policy, rate limiter,
@@ -105,11 +108,28 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        // `onboard serve`: read-only pages over any checkpoint store (Hummingbird, Mustache templates embedded as
+        // strings), the `/api/...` JSON of the CLI's `--json`, and `/metrics` (Prometheus text).
+        .target(
+            name: "OnboardWeb",
+            dependencies: [
+                "OnboardCore", "OnboardRuntime",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "UnixSignals", package: "swift-service-lifecycle"),
+                .product(name: "Mustache", package: "swift-mustache"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "CoreMetrics", package: "swift-metrics"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings
+        ),
         // The `onboard` commands, as a library so tests can drive them in-process.
         .target(
             name: "OnboardCLI",
             dependencies: [
-                "OnboardCore", "OnboardRuntime", "TelegentClient", "TelegentSimulator",
+                "OnboardCore", "OnboardRuntime", "OnboardWeb", "TelegentClient", "TelegentSimulator",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "UnixSignals", package: "swift-service-lifecycle"),
@@ -134,10 +154,13 @@ let package = Package(
         .executableTarget(
             name: "onboard-bench",
             dependencies: [
-                "OnboardCLI", "OnboardCore", "OnboardRuntime", "OnboardSQLite", "TelegentClient", "TelegentSimulator",
+                "OnboardCLI", "OnboardCore", "OnboardRuntime", "OnboardSQLite", "OnboardWeb", "TelegentClient",
+                "TelegentSimulator",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
             ],
             swiftSettings: swiftSettings
         ),
@@ -205,10 +228,13 @@ let package = Package(
         .testTarget(
             name: "OnboardTests",
             dependencies: [
-                "OnboardCLI", "OnboardCore", "OnboardRuntime", "OnboardSQLite", "TelegentClient", "TelegentSimulator",
+                "OnboardCLI", "OnboardCore", "OnboardRuntime", "OnboardSQLite", "OnboardWeb", "TelegentClient",
+                "TelegentSimulator",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
             ],
             swiftSettings: swiftSettings
         ),

@@ -25,8 +25,8 @@ public struct Onboard: AsyncParsableCommand {
         version: OnboardVersion.string,
         subcommands: [
             DemoCommand.self, RunCommand.self, BatchCommand.self, PlanCommand.self, ResumeCommand.self, RetryCommand.self,
-            ResolveCommand.self, StatusCommand.self, ListCommand.self, ShowCommand.self, WorkerCommand.self, VersionCommand.self,
-            CompletionsCommand.self,
+            ResolveCommand.self, StatusCommand.self, ListCommand.self, ShowCommand.self, WorkerCommand.self,
+            ServeCommand.self, VersionCommand.self, CompletionsCommand.self,
         ]
     )
 

@@ -55,10 +55,15 @@ extension PostgresCheckpointStore {
     /// `filter.limit` of them.
     public func runs(matching filter: RunFilter) async throws -> [RunRecord] {
         var query = Self.conditions(of: filter, includingStatus: true)
-        query.sql = "SELECT \(RunRecord.columns) FROM runs\(query.sql) ORDER BY created_at, id"
+        let direction = filter.newestFirst ? "DESC" : "ASC"
+        query.sql = "SELECT \(RunRecord.columns) FROM runs\(query.sql) ORDER BY created_at \(direction), id \(direction)"
         if let limit = filter.limit {
             query.binds.append(limit)
             query.sql += " LIMIT $\(query.binds.count)"
+        }
+        if let offset = filter.offset, offset > 0 {
+            query.binds.append(offset)
+            query.sql += " OFFSET $\(query.binds.count)"
         }
         return try await read("listing runs") { connection in
             try await connection.rows(query).map(RunRecord.init(postgres:))
@@ -194,6 +199,15 @@ extension PostgresCheckpointStore {
         if let batchID = filter.batchID { add("batch_id", batchID) }
         if let parentID = filter.parentID { add("parent_id", parentID) }
         if let kind = filter.kind { add("kind", kind.rawValue) }
+        if let text = filter.keyContains, !text.isEmpty {
+            // strpos compares literally: no LIKE wildcards to escape, and case-sensitive like the keys themselves.
+            binds.append(text)
+            clauses.append("strpos(key, $\(binds.count)) > 0")
+        }
+        if let since = filter.updatedSince {
+            binds.append(since)
+            clauses.append("updated_at >= $\(binds.count)")
+        }
         return PostgresQuery(
             unsafeSQL: clauses.isEmpty ? "" : " WHERE " + clauses.joined(separator: " AND "), binds: binds)
     }

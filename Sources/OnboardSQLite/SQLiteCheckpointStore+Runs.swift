@@ -48,23 +48,28 @@ extension SQLiteCheckpointStore {
         try await read("reading run \(key)") { db in try fetchRun(db, key: key) }
     }
 
-    /// Runs matching every field of `filter` that is set, oldest first (`created_at`, then `id`), at most
-    /// `filter.limit` of them.
+    /// Runs matching every field of `filter` that is set, oldest first (`created_at`, then `id`) or newest first,
+    /// `filter.offset` skipped, at most `filter.limit` of them.
+    ///
+    /// Every order is an index's order (`runs_created_at`; with a status or a batch, the indexes of
+    /// `0004_pages.sql`), so a page of 50 reads about 50 rows plus the skipped ones' index entries.
     public func runs(matching filter: RunFilter) async throws -> [RunRecord] {
         let (conditions, arguments) = Self.conditions(of: filter, includingStatus: true)
-        var sql = "SELECT \(RunRecord.columns) FROM runs\(conditions) ORDER BY created_at, id"
+        let direction = filter.newestFirst ? "DESC" : "ASC"
+        var sql = "SELECT \(RunRecord.columns) FROM runs\(conditions) ORDER BY created_at \(direction), id \(direction)"
         var allArguments = arguments
-        if let limit = filter.limit {
-            sql += " LIMIT ?"
-            allArguments += [limit]
+        if filter.limit != nil || filter.offset != nil {
+            // SQLite takes LIMIT -1 as "no limit", the only way to write an OFFSET alone.
+            sql += " LIMIT ? OFFSET ?"
+            allArguments += [filter.limit ?? -1, max(0, filter.offset ?? 0)]
         }
         return try await read("listing runs") { [sql, allArguments] db in
             try Row.fetchAll(db.cachedStatement(sql: sql), arguments: allArguments).map(RunRecord.init(row:))
         }
     }
 
-    /// Counts per status of the runs matching `filter`, ignoring its `status` and `limit`. Statuses no run has
-    /// are absent.
+    /// Counts per status of the runs matching `filter`, ignoring its `status`, `limit`, `offset` and order.
+    /// Statuses no run has are absent.
     public func runCounts(matching filter: RunFilter) async throws -> [RunStatus: Int] {
         let (conditions, arguments) = Self.conditions(of: filter, includingStatus: false)
         let sql = "SELECT status, COUNT(*) AS count FROM runs\(conditions) GROUP BY status"
@@ -226,6 +231,15 @@ extension SQLiteCheckpointStore {
         if let kind = filter.kind {
             clauses.append("kind = ?")
             arguments += [kind.rawValue]
+        }
+        if let text = filter.keyContains, !text.isEmpty {
+            // instr() compares literally: no LIKE wildcards to escape, and case-sensitive like the keys themselves.
+            clauses.append("instr(key, ?) > 0")
+            arguments += [text]
+        }
+        if let since = filter.updatedSince {
+            clauses.append("updated_at >= ?")
+            arguments += [since.storedSeconds]
         }
         return (clauses.isEmpty ? "" : " WHERE " + clauses.joined(separator: " AND "), arguments)
     }

@@ -6,7 +6,9 @@ struct OnboardBench: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "onboard-bench",
         abstract: "Measure onboard and its simulator. Build in release: swift run -c release onboard-bench <subcommand>.",
-        subcommands: [Overhead.self, BatchBench.self, RateLimitBench.self, ScaleBench.self, SimLoad.self, StoreCost.self]
+        subcommands: [
+            Overhead.self, BatchBench.self, RateLimitBench.self, ScaleBench.self, SimLoad.self, StoreCost.self, PagesBench.self,
+        ]
     )
 }
 

@@ -20,6 +20,7 @@ private let pinnedHashes: [String: String] = [
     "0001_initial.sql": "fa0bdad6da05f4b3d2eaea711878ee7bbec069b7e4acecb1ad417081094682f5",
     "0002_fencing.sql": "f2aeb6e0f9dc959653e9d333c69c96ea2f406f3b0115d39bd821c8462c640134",
     "0003_coordination.sql": "6b3f81bc3e5bfd504d3b96a2a5387d34fb137e4b5cdbb6c89b16c3310e642bb2",
+    "0004_pages.sql": "25cb0c828c5ddcc6f1c3686d2b76a461b4636017c921c43132a46ef9b8e6fb8c",
 ]
 
 private func sha256Hex(_ data: Data) -> String {

@@ -18,7 +18,9 @@ private let pinnedHashes: [String: String] = [
     "0001_initial.sql": "27a6031217e463196d2c810ef04676826c2240cd54d2936305f06edf3b6cb424",
     "0002_fencing.sql": "fb0b58edafebde76e47864e588f43be981285501ddf4a8ce07895156713e8252",
     "0003_coordination.sql": "393033e6491e63250150c4d3225ac8a833973f3ce58300850e47ad9e91ad4622",
+    "0004_pages.sql": "e6f8f244a92e39143c267a54fe4914585d7f1ddab88f31ad06757cc813eec6d4",
 ]
+
 
 /// Lowercase hex SHA-256 (swift-crypto), as `sha256sum` and `scripts/embed-migrations.sh` print it.
 private func sha256Hex(_ data: Data) -> String {

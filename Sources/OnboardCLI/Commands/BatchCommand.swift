@@ -18,6 +18,7 @@ struct BatchCommand: AsyncParsableCommand {
             Example:
               onboard plan examples/batch.yaml
               onboard batch examples/batch.yaml --concurrency 8 --report report.csv
+              onboard batch examples/batch.yaml --serve 127.0.0.1:8081   # watch it at http://127.0.0.1:8081
             """)
 
     @Argument(help: "The manifest (YAML).")
@@ -45,6 +46,7 @@ struct BatchCommand: AsyncParsableCommand {
     @OptionGroup var api: APIOptions
     @OptionGroup var workflowOption: WorkflowOption
     @OptionGroup var spend: SpendOptions
+    @OptionGroup var serving: BatchServeOptions
 
     func validate() throws {
         guard concurrency >= 1 else { throw ValidationError("--concurrency must be at least 1") }
@@ -72,12 +74,14 @@ struct BatchCommand: AsyncParsableCommand {
                 database: global.database, baseURL: api.baseURL(environment: environment), credentials: credentials,
                 environment: environment)
             return try await Session.with(configuration, definition: workflow.definition, json: true) { session in
-                try await runBatch(
-                    manifest: manifest, session: session, environment: environment,
-                    options: .init(
-                        concurrency: concurrency, maxFailures: maxFailures, acceptChanges: acceptChanges,
-                        maxPurchases: spend.maxPurchases),
-                    report: report, json: global.json, spend: spend)
+                try await serving.around(session: session, manifestPath: manifest.file, json: global.json) {
+                    try await runBatch(
+                        manifest: manifest, session: session, environment: environment,
+                        options: .init(
+                            concurrency: concurrency, maxFailures: maxFailures, acceptChanges: acceptChanges,
+                            maxPurchases: spend.maxPurchases),
+                        report: report, json: global.json, spend: spend)
+                }
             }
         }
     }

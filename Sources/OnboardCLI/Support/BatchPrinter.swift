@@ -1,5 +1,6 @@
 import Foundation
 import OnboardCore
+import OnboardRuntime
 import TelegentClient
 
 #if canImport(Glibc)

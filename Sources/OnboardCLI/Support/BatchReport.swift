@@ -1,26 +1,11 @@
 import Foundation
 import OnboardCore
+import OnboardRuntime
 
 /// Every item of a batch with its IDs, status and last error, as JSON or CSV.
 enum BatchReport {
-    struct Row {
-        var kind: String
-        var key: String
-        var run: String
-        var status: String
-        var lastError: String?
-        /// Outputs of the item's steps and, for a subscriber, of its account's.
-        var outputs: [String: JSONValue]
-
-        var json: JSONValue {
-            var object: [String: JSONValue] = [
-                "kind": .string(kind), "key": .string(key), "run": .string(run), "status": .string(status),
-                "last_error": lastError.map(JSONValue.string) ?? .null,
-            ]
-            for (name, value) in outputs { object[name] = value }
-            return .object(object)
-        }
-    }
+    /// The row's shape lives in OnboardRuntime, shared with `onboard serve`'s `/api/batches/{id}`.
+    typealias Row = BatchReportRow
 
     /// A row for every item of the manifest, in manifest order, whether it ran or not: its run's status and IDs,
     /// or `not_started` (no run yet), or `blocked` (its account is not done).

@@ -92,57 +92,8 @@ func format(_ duration: Duration) -> String {
     return seconds < 10 ? String(format: "%.2f s", seconds) : String(format: "%.0f s", seconds)
 }
 
-/// A run as shown by `show`, `list` and `--json`.
-struct RunView {
-    var run: RunRecord
-    var steps: [StepRecord]
-    var attempts: [AttemptRecord]?
-
-    var value: JSONValue {
-        var object: [String: JSONValue] = [
-            "run": .string(run.id), "key": .string(run.key), "kind": .string(run.kind.rawValue),
-            "workflow": .string(run.workflow), "status": .string(run.status.rawValue),
-            "last_error": run.lastError.map(JSONValue.string) ?? .null,
-            "created_at": .string(iso(run.createdAt)), "updated_at": .string(iso(run.updatedAt)),
-            "steps": .array(steps.sorted { $0.position < $1.position }.map { step in
-                [
-                    "step": .string(step.stepID), "status": .string(step.status.rawValue),
-                    "outputs": .object(step.outputs), "attempts": .int(step.attempts),
-                    "last_error": step.lastError.map(JSONValue.string) ?? .null,
-                    "next_retry_at": step.nextRetryAt.map { .string(iso($0)) } ?? .null,
-                ]
-            }),
-        ]
-        if let parent = run.parentID { object["parent"] = .string(parent) }
-        if let batch = run.batchID { object["batch"] = .string(batch) }
-        if let attempts {
-            object["attempts"] = .array(attempts.map { attempt in
-                [
-                    "step": .string(attempt.stepID), "purpose": .string(attempt.purpose.rawValue),
-                    "method": .string(attempt.method), "path": .string(attempt.path),
-                    "started_at": .string(iso(attempt.startedAt)),
-                    "outcome": attempt.outcome.map { .string($0.rawValue) } ?? .string("in_doubt"),
-                    "status_code": attempt.statusCode.map(JSONValue.int) ?? .null,
-                    "error": attempt.error.map(JSONValue.string) ?? .null,
-                ]
-            })
-        }
-        return .object(object)
-    }
-
-    func json(extra: [String: JSONValue] = [:]) -> String {
-        var object = value.objectValue ?? [:]
-        for (key, value) in extra { object[key] = value }
-        return JSONValue.object(object).prettyString()
-    }
-}
-
-func iso(_ date: Date) -> String { date.ISO8601Format(.iso8601.year().month().day().time(includingFractionalSeconds: false).timeZone(separator: .omitted)) }
+func iso(_ date: Date) -> String { RunView.timestamp(date) }
 
 extension JSONValue {
-    func prettyString() -> String {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys, .prettyPrinted, .withoutEscapingSlashes]
-        return (try? encoder.encode(self)).map { String(decoding: $0, as: UTF8.self) } ?? "null"
-    }
+    func prettyString() -> String { RunView.pretty(self) }
 }

@@ -282,22 +282,42 @@ public struct BatchRecord: Sendable, Hashable, Codable {
     }
 }
 
-/// Which runs to list.
+/// Which runs to list: every field that is set must match.
+///
+/// Pages of `onboard serve` ask for one screenful at a time, newest first, so a database of 100,000 runs reads 50:
+///
+/// ```swift
+/// let page = try await store.runs(matching: RunFilter(status: .failed, keyContains: "acme", limit: 50,
+///                                                     offset: 100, newestFirst: true))
+/// ```
 public struct RunFilter: Sendable, Hashable {
     public var status: RunStatus?
     public var batchID: String?
     public var parentID: String?
     public var kind: RunKind?
     public var limit: Int?
+    /// Runs whose key contains this text, compared literally (no wildcards) and case-sensitively.
+    public var keyContains: String?
+    /// Runs changed at or after this time (their `updatedAt`): what finished lately, for a batch's rate.
+    public var updatedSince: Date?
+    /// Skips this many runs of the ordered list first (paging; with `limit`).
+    public var offset: Int?
+    /// Newest first (`createdAt`, then `id`, both descending) instead of oldest first.
+    public var newestFirst: Bool
 
     public init(
         status: RunStatus? = nil, batchID: String? = nil, parentID: String? = nil, kind: RunKind? = nil,
-        limit: Int? = nil
+        limit: Int? = nil, keyContains: String? = nil, updatedSince: Date? = nil, offset: Int? = nil,
+        newestFirst: Bool = false
     ) {
         self.status = status
         self.batchID = batchID
         self.parentID = parentID
         self.kind = kind
         self.limit = limit
+        self.keyContains = keyContains
+        self.updatedSince = updatedSince
+        self.offset = offset
+        self.newestFirst = newestFirst
     }
 }
