@@ -7,16 +7,16 @@ extension PostgresCheckpointStore: CheckpointBrowsing {
         try await read("listing batches") { connection in
             try await connection.rows(
                 """
-                SELECT \\(unescaped: BatchRecord.columns) FROM batches ORDER BY created_at DESC, id DESC \\
-                LIMIT \\(max(0, limit)) OFFSET \\(max(0, offset))
+                SELECT \(unescaped: BatchRecord.columns) FROM batches ORDER BY created_at DESC, id DESC \
+                LIMIT \(max(0, limit)) OFFSET \(max(0, offset))
                 """
             ).map(BatchRecord.init(postgres:))
         }
     }
 
     public func batch(id: String) async throws -> BatchRecord? {
-        try await read("reading batch \\(id)") { connection in
-            try await connection.rows("SELECT \\(unescaped: BatchRecord.columns) FROM batches WHERE id = \\(id)")
+        try await read("reading batch \(id)") { connection in
+            try await connection.rows("SELECT \(unescaped: BatchRecord.columns) FROM batches WHERE id = \(id)")
                 .first.map(BatchRecord.init(postgres:))
         }
     }
@@ -26,10 +26,10 @@ extension PostgresCheckpointStore: CheckpointBrowsing {
     /// the count of steps in doubt.
     public func stepCount(status: StepStatus, matching filter: RunFilter) async throws -> Int {
         var query = Self.conditions(of: filter, includingStatus: false)
-        var sql = "SELECT count(*) AS count FROM steps WHERE status = '\\(status.rawValue)'"
+        var sql = "SELECT count(*) AS count FROM steps WHERE status = '\(status.rawValue)'"
         if !query.sql.isEmpty {
             let runConditions = query.sql.dropFirst(" WHERE ".count)
-            sql += " AND EXISTS (SELECT 1 FROM runs WHERE runs.id = steps.run_id AND \\(runConditions))"
+            sql += " AND EXISTS (SELECT 1 FROM runs WHERE runs.id = steps.run_id AND \(runConditions))"
         }
         query.sql = sql
         return try await read("counting steps") { connection in

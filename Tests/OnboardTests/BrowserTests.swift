@@ -29,14 +29,14 @@ struct BrowserTests {
             #expect(index.contains(#"<span class="badge st-in_doubt">in doubt</span>"#))
             #expect(index.contains(#"<span class="badge st-failed">failed</span>"#))
             // The browser parsed the hostile name as text: serialised back escaped, and no such element exists.
-            #expect(index.contains(WebPageTests.escaped))
+            #expect(index.contains(WebPageTests.escapedKey))
             #expect(!index.contains(DemoBatch.hostile))
             #expect(!index.contains("<b>route</b>"))
 
             let batch = try await chromium.dumpDOM(client.base + "/batches/\(demo.batchID)")
             #expect(batch.contains("<strong>50%</strong> done · 4 of 8 items"))
             #expect(batch.contains("globex/ann@globex.example"))
-            #expect(batch.contains(WebPageTests.escaped + "/eve@example.com"))
+            #expect(batch.contains(WebPageTests.escapedKey + "/eve@example.com"))
             #expect(!batch.contains("<img"))
 
             let run = try await chromium.dumpDOM(client.base + "/runs/\(demo.inDoubtRunID)")

@@ -10,6 +10,8 @@ import Testing
 struct WebPageTests {
     /// The hostile name as it must appear in the HTML: escaped, never as a tag.
     static let escaped = "&lt;script&gt;alert(1)&lt;/script&gt;"
+    /// The hostile account's key (its name with `/` written `%2F`), escaped.
+    static let escapedKey = "&lt;script&gt;alert(1)&lt;%2Fscript&gt;"
 
     func withDemo<T: Sendable>(_ body: (DemoBatch, WebClient) async throws -> T) async throws -> T {
         let demo = try await DemoBatch.shared()
@@ -42,7 +44,7 @@ struct WebPageTests {
             #expect(page.body.contains(#"<span class="n">4</span> done"#))
             #expect(page.body.contains(#"<span class="n">1</span> failed"#))
             #expect(page.body.contains(#"<span class="n">1</span> in doubt"#))
-            #expect(page.body.contains(Self.escaped))
+            #expect(page.body.contains(Self.escapedKey))
             #expect(!page.body.contains(DemoBatch.hostile))
             #expect(!page.body.contains("<b>route</b>") && !page.body.contains("<img"))
             #expect(page.body.contains(#"data-live="false""#))
@@ -100,7 +102,7 @@ struct WebPageTests {
             // Accounts with their subscribers.
             #expect(page.body.contains("/runs/\(demo.inDoubtRunID)"))
             #expect(page.body.contains("acme/jane@acme.example"))
-            #expect(page.body.contains(Self.escaped + "/eve@example.com"))
+            #expect(page.body.contains(Self.escapedKey + "/eve@example.com"))
             #expect(!page.body.contains(DemoBatch.hostile))
             #expect(page.body.contains("2 not started"))  // under globex
 
@@ -131,7 +133,7 @@ struct WebPageTests {
             #expect(failed.body.contains("onboard resume \(demo.failedAccountRunID) --db \(db)"))
 
             let hostile = try await client.get("/runs/\(demo.hostileRunID)")
-            #expect(hostile.body.contains(#"<dd class="key" id="run-key">"# + Self.escaped + "</dd>"))
+            #expect(hostile.body.contains(#"<dd class="key" id="run-key">"# + Self.escapedKey + "</dd>"))
             #expect(!hostile.body.contains(DemoBatch.hostile))
 
             #expect(try await client.get("/runs/rnosuchrun").status == 404)

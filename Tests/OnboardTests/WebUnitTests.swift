@@ -82,7 +82,7 @@ struct WebUnitTests {
         try await manifest.forEachItem(definition: try Harness.workflow(), environment: Harness.environment) { item in
             if item.kind == .account { accounts.append(item.key) } else { items[item.accountKey, default: []].append(item.key) }
         }
-        let keys = manifest.itemKeys()
+        let keys = try await manifest.itemKeys()
         #expect(keys.map(\.account) == accounts)
         for account in keys { #expect(account.subscribers == items[account.account] ?? [], "\(account.account)") }
         #expect(keys.first { $0.account == "globex" }?.subscribers.count == 3)  // from the CSV file

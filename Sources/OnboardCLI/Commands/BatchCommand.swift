@@ -18,7 +18,8 @@ struct BatchCommand: AsyncParsableCommand {
             Example:
               onboard plan examples/batch.yaml
               onboard batch examples/batch.yaml --concurrency 8 --report report.csv
-              onboard batch examples/batch.yaml --serve 127.0.0.1:8081   # watch it at http://127.0.0.1:8081
+              onboard batch examples/batch.yaml --serve 127.0.0.1:8081
+                # and watch it at http://127.0.0.1:8081
             """)
 
     @Argument(help: "The manifest (YAML).")

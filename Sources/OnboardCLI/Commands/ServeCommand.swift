@@ -20,7 +20,8 @@ struct ServeCommand: AsyncParsableCommand {
             Examples:
               onboard serve
               onboard serve --db launch.sqlite --listen 127.0.0.1:9090
-              onboard batch examples/batch.yaml --serve 127.0.0.1:8081    # pages while a batch runs
+              onboard batch examples/batch.yaml --serve 127.0.0.1:8081
+                # the same pages while a batch runs
             """)
 
     @Option(help: ArgumentHelp("Address to listen on, HOST:PORT (port 0: any free port).", valueName: "host:port"))

@@ -44,8 +44,10 @@ final class ManifestCensusCache: Sendable {
         let reading = entries.withLock { entries in
             if let entry = entries[path], entry.stamp == stamp { return entry.reading }
             let reading = Task<ManifestCensus?, Never> {
-                guard let manifest = try? Manifest.load(path: path) else { return nil }
-                return ManifestCensus(name: manifest.name, accounts: manifest.itemKeys())
+                guard let manifest = try? Manifest.load(path: path), let keys = try? await manifest.itemKeys() else {
+                    return nil
+                }
+                return ManifestCensus(name: manifest.name, accounts: keys)
             }
             entries[path] = Entry(stamp: stamp, reading: reading)
             return reading

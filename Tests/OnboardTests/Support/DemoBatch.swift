@@ -18,6 +18,8 @@ import Testing
 /// Built once per test process (the batch takes a few seconds) into a folder of its own; tests open the file.
 struct DemoBatch: Sendable {
     static let hostile = "<script>alert(1)</script>"
+    /// The hostile account's item key: taken from its name, with `/` (which separates item keys) written `%2F`.
+    static let hostileKey = "<script>alert(1)<%2Fscript>"
 
     let directory: URL
     let dbPath: String
@@ -28,7 +30,7 @@ struct DemoBatch: Sendable {
 
     var failedAccountRunID: String { Runner.runID(forKey: "globex") }
     var inDoubtRunID: String { Runner.runID(forKey: "acme/jane@acme.example") }
-    var hostileRunID: String { Runner.runID(forKey: Self.hostile) }
+    var hostileRunID: String { Runner.runID(forKey: Self.hostileKey) }
 
     static func shared() async throws -> DemoBatch { try await cache.value.get() }
 
@@ -57,8 +59,7 @@ struct DemoBatch: Sendable {
             subscribers:
               - {name: Jane Doe, email: jane@acme.example}
               - {name: Joe Roe, email: joe@acme.example}
-          - key: "\(hostile)"
-            account: {name: "\(hostile)", admin_email: mallory@example.com}
+          - account: {name: "\(hostile)", admin_email: mallory@example.com}
             message_route: {name: "<b>route</b>"}
             subscribers:
               - {name: "Eve <img src=x onerror=alert(2)>", email: eve@example.com}
