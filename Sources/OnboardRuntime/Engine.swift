@@ -31,6 +31,9 @@ public final class Engine: Sendable {
         /// Keep the credential's rate budget in the database, shared by every process using it (workers), on top
         /// of the process's own limiter. Nil: when the database is a shared server (PostgreSQL).
         public var sharedRateLimit: Bool?
+        /// How long a step waits for another execution's hold on its serialize key (nil: the runner's default,
+        /// `Runner.Configuration.lockWait`).
+        public var lockWait: Duration?
 
         public init(
             database: StoreLocation, baseURL: String, credentials: TelegentHTTPTransport.Credentials,
@@ -105,10 +108,7 @@ public final class Engine: Sendable {
         }
         let runner = Runner(
             definition: definition, store: store, transport: transport,
-            configuration: .init(
-                retryPolicy: configuration.retryPolicy, leaseDuration: configuration.leaseDuration,
-                environment: configuration.environment, settleWindow: configuration.settleWindow,
-                requestTimeout: configuration.requestTimeout, target: baseURL, clock: configuration.clock),
+            configuration: configuration.runner(target: baseURL),
             shutdown: shutdown, logger: logger, events: events)
         let engine = Engine(
             configuration: configuration, store: store, transport: transport, runner: runner, shutdown: shutdown)
@@ -123,5 +123,16 @@ public final class Engine: Sendable {
         try await transport.shutdown()
         if existing == nil { try await store.close() }
         return result
+    }
+}
+
+extension Engine.Configuration {
+    /// The runner's part of this configuration, sending to `target`.
+    func runner(target: String) -> Runner.Configuration {
+        var runner = Runner.Configuration(
+            retryPolicy: retryPolicy, leaseDuration: leaseDuration, environment: environment, settleWindow: settleWindow,
+            requestTimeout: requestTimeout, target: target, clock: clock)
+        if let lockWait { runner.lockWait = lockWait }
+        return runner
     }
 }

@@ -171,11 +171,7 @@ public final class Worker: Sendable {
             timeout: configuration.requestTimeout)
         let runner = Runner(
             definition: definition, store: store, transport: transport,
-            configuration: .init(
-                retryPolicy: configuration.retryPolicy, leaseDuration: configuration.leaseDuration,
-                environment: configuration.environment, settleWindow: configuration.settleWindow,
-                requestTimeout: configuration.requestTimeout, target: try TelegentHTTPTransport.validate(baseURL: target),
-                clock: configuration.clock),
+            configuration: configuration.runner(target: try TelegentHTTPTransport.validate(baseURL: target)),
             shutdown: shutdown, logger: logger, events: runEvents)
         let kept = engines.withLock { engines -> Runner in
             if let existing = engines[key] { return existing.runner }

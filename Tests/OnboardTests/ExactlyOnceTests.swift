@@ -57,6 +57,11 @@ import Testing
                 try await Task.sleep(for: .milliseconds(20))
             }
             #expect(harness.requests("POST /v1.0/numbers/provision") == 1, "the 503 was answered")
+            // Stop it in its backoff (the retry is scheduled), not while it still holds the purchase's key: a holder
+            // stopped inside a send is the lock-wait case below.
+            while try await !Self.retryScheduled(harness, key: "crash-test", step: "provision"), clock.now < deadline {
+                try await Task.sleep(for: .milliseconds(20))
+            }
             first.signal(SIGSTOP)
             try await Task.sleep(for: .seconds(4))
             let second = try await OnboardBinary.run(arguments, directory: harness.directory)
@@ -70,6 +75,57 @@ import Testing
             let run = try #require(try await harness.store.run(key: "crash-test"))
             #expect(run.status == .done, "the paused process did not overwrite the status")
         }
+    }
+
+    /// Another execution holds the purchase's serialize key and does not let go (a process stopped inside a send):
+    /// the step waits `lockWait`, then stops busy without sending; the run resumes once the key is free.
+    @Test func heldSerializeKeyStopsBusyWithoutSending() async throws {
+        try await Harness.with { harness in
+            let workflow = try Harness.workflow()
+            harness.simulator.world.addFaults([
+                FaultRule(method: "POST", path: "/v1.0/numbers/provision", action: .status, status: 400, count: 1)
+            ])
+            var configuration = harness.configuration()
+            configuration.lockWait = .milliseconds(500)
+            let inputs = try Harness.inputs()
+            try await harness.withEngine(workflow: workflow, configuration) { engine in
+                let run = try await engine.runner.prepare(key: "acme", kind: .single, inputs: inputs, inputPath: nil)
+                #expect(try await engine.runner.execute(run, inputs: inputs).status == .failed, "the 400")
+            }
+            let run = try #require(try await harness.store.run(key: "acme"))
+            let route = try #require(try await harness.store.steps(runID: run.id).first { $0.stepID == "message_route" })
+            let mrid = try #require(route.outputs["message_route_id"]?.stringValue)
+            let held = AsyncStream<Void>.makeStream(), release = AsyncStream<Void>.makeStream()
+            let holder = Task {
+                try await harness.store.withLock("provision:\(mrid)", exclusive: true) {
+                    held.continuation.yield()
+                    for await _ in release.stream { break }
+                }
+            }
+            for await _ in held.stream { break }
+            try await harness.withEngine(workflow: workflow, configuration) { engine in
+                let current = try #require(try await harness.store.run(id: run.id))
+                await #expect(throws: RunnerError.self) { try await engine.runner.execute(current, inputs: inputs) }
+            }
+            #expect(harness.ledger.purchases == 0)
+            #expect(harness.requests("POST /v1.0/numbers/provision") == 1, "only the 400: nothing sent while held")
+            let stopped = try #require(try await harness.store.run(id: run.id))
+            #expect(stopped.status == .interrupted)
+            #expect(stopped.leaseOwner == nil, "the lease was released")
+            release.continuation.yield()
+            try await holder.value
+            try await harness.withEngine(workflow: workflow, configuration) { engine in
+                let current = try #require(try await harness.store.run(id: run.id))
+                #expect(try await engine.runner.execute(current, inputs: inputs).status == .done)
+            }
+            harness.expectExactlyOneSetup()
+        }
+    }
+
+    /// True once `step` of the run keyed `key` has a retry scheduled (it is sleeping in its backoff).
+    static func retryScheduled(_ harness: Harness, key: String, step: String) async throws -> Bool {
+        guard let run = try await harness.store.run(key: key) else { return false }
+        return try await harness.store.steps(runID: run.id).contains { $0.stepID == step && $0.nextRetryAt != nil }
     }
 
     /// A holder in another PID namespace (a container, `unshare --pid`) has a PID that means nothing here: its

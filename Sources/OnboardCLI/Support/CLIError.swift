@@ -42,7 +42,7 @@ extension CLIError {
         case let error as ChangedPinsError: self = .badInput(error.description)
         case let error as RunnerError:
             switch error {
-            case .busy: self = CLIError(message: error.description, status: .busy)
+            case .busy, .lockWait: self = CLIError(message: error.description, status: .busy)
             case .targetMismatch, .keyInUse: self = .badInput(error.description)
             case .leaseLost, .definitionMismatch: self = CLIError(message: error.description, status: .failed)
             }

@@ -231,7 +231,7 @@ public final class BatchRunner: Sendable {
         } catch let error as ChangedPinsError {
             result = (.drift, error.lines.joined(separator: "; "))
         } catch let error as RunnerError {
-            if case .busy = error { result = (.busy, error.description) } else { result = (.failed, error.description) }
+            if case .busy = error { result = (.busy, error.description) } else if error.isLockWait { result = (.busy, error.description) } else { result = (.failed, error.description) }
         } catch {
             result = (.failed, "\(error)")
         }

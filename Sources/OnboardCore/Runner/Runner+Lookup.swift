@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 
 /// What a reconcile lookup found.
 enum LookupResult: Sendable {
@@ -15,9 +16,43 @@ extension Runner {
     /// from before the request until its outputs and claims are committed; a lookup that may adopt what it finds
     /// holds it exclusive until the adoption is committed. So a lookup never sees a number another item (of this
     /// process or another) has bought but not recorded yet, and two lookups never adopt the same number.
-    func lock<T: Sendable>(_ key: String?, exclusive: Bool, _ body: @Sendable () async throws -> T) async throws -> T {
+    ///
+    /// The wait is bounded by `Configuration.lockWait`: a holder that keeps the key longer is paused or hung, and
+    /// waiting for it would hang this execution too. Giving up throws `RunnerError.lockWait` before `body` runs; once
+    /// `body` has started it is never cancelled by the bound (the two race on one state, so exactly one wins).
+    func lock<T: Sendable>(
+        _ key: String?, exclusive: Bool, runID: String, _ body: @escaping @Sendable () async throws -> T
+    ) async throws -> T {
         guard let key else { return try await body() }
-        return try await store.withLock(key, exclusive: exclusive, body)
+        let limit = configuration.lockWait
+        let gate = LockGate()
+        let store = self.store
+        return try await withThrowingTaskGroup(of: LockRace<T>.self) { group in
+            group.addTask {
+                .held(
+                    try await store.withLock(key, exclusive: exclusive) {
+                        guard gate.move(to: .entered) else { throw CancellationError() }
+                        return try await body()
+                    })
+            }
+            group.addTask {
+                try? await Task.sleep(for: limit)
+                return .timer
+            }
+            while let next = try await group.next() {
+                switch next {
+                case .held(let value):
+                    group.cancelAll()
+                    return value
+                case .timer:
+                    if gate.move(to: .gaveUp) {
+                        group.cancelAll()
+                        throw RunnerError.lockWait(runID: runID, key: key, waited: limit)
+                    }
+                }
+            }
+            throw CancellationError()
+        }
     }
 
     /// The `serialize` key of a step's lookup (`provision:MRID-…`), shared by its sends and its lookups.
@@ -43,7 +78,7 @@ extension Runner {
             let uncertain = try await store.attempts(runID: execution.run.id, stepID: step.id)
                 .filter { $0.isUncertainCreate }
             for scope in try await lookupScopes(for: uncertain, execution) {
-                let result = try await lock(key, exclusive: true) { () async throws -> StepResult? in
+                let result = try await lock(key, exclusive: true, runID: execution.run.id) { () async throws -> StepResult? in
                     switch try await self.lookUp(step, scope: scope, execution: execution) {
                     case .found(let outputs):
                         return try await self.settle(step, outputs: outputs, execution: execution, attempt: nil, adopted: true)
@@ -206,4 +241,24 @@ extension Runner {
         }
         return nil
     }
+}
+
+/// Who won the race between entering a held key and `Configuration.lockWait`.
+private final class LockGate: Sendable {
+    enum State { case waiting, entered, gaveUp }
+    private let state = Mutex(State.waiting)
+
+    /// Moves from waiting to `next`; false when the other side already moved.
+    func move(to next: State) -> Bool {
+        state.withLock { state in
+            guard state == .waiting else { return false }
+            state = next
+            return true
+        }
+    }
+}
+
+private enum LockRace<T: Sendable>: Sendable {
+    case held(T)
+    case timer
 }

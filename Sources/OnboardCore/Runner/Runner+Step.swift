@@ -31,7 +31,7 @@ extension Runner {
             attempt += 1
             sends += 1
             let number = attempt
-            let sent = try await lock(key, exclusive: false) {
+            let sent = try await lock(key, exclusive: false, runID: execution.run.id) {
                 try await self.sendOnce(step, attempt: number, execution: execution)
             }
             let call: Call

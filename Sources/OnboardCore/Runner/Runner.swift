@@ -32,6 +32,15 @@ public final class Runner: Sendable {
         /// with a run's own on every execution (nil: not checked).
         public var target: String?
         public var clock: any RunClock
+        /// How long a send or a lookup waits for another execution's hold on the same serialize key before giving
+        /// up busy (exit 4). A holder keeps it for one request and its commit, so a longer wait means the holder is
+        /// paused (Ctrl-Z, `kill -STOP`) or hung; waiting for ever would hang this execution with it.
+        /// Default: twice the request timeout and 30 s more.
+        public var lockWait: Duration {
+            get { explicitLockWait ?? requestTimeout * 2 + .seconds(30) }
+            set { explicitLockWait = newValue }
+        }
+        private var explicitLockWait: Duration?
 
         public init(
             retryPolicy: RetryPolicy = RetryPolicy(), leaseDuration: Duration = .seconds(30),
@@ -140,6 +149,10 @@ public final class Runner: Sendable {
             // interrupted).
             let previous = run.status == .running ? RunStatus.interrupted : run.status
             try? await store.finishRun(lease, status: previous, lastError: run.lastError)
+            throw error
+        } catch let error as RunnerError where error.isLockWait {
+            // Stopped before sending: the run can be resumed once the other holder is gone.
+            try? await store.finishRun(lease, status: .interrupted, lastError: error.description)
             throw error
         } catch {
             try? await store.finishRun(lease, status: .failed, lastError: "\(error)")

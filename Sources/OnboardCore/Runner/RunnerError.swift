@@ -12,6 +12,13 @@ public enum RunnerError: Error, Sendable, CustomStringConvertible {
     case keyInUse(key: String, runID: String, detail: String)
     /// The run was started against another API than the one given now.
     case targetMismatch(runID: String, stored: String, given: String)
+    /// Another execution held a serialize key (`provision:MRID-…`) longer than `Configuration.lockWait` (exit 4).
+    case lockWait(runID: String, key: String, waited: Duration)
+
+    var isLockWait: Bool {
+        if case .lockWait = self { return true }
+        return false
+    }
 
     public var description: String {
         switch self {
@@ -29,6 +36,10 @@ public enum RunnerError: Error, Sendable, CustomStringConvertible {
             return "run \(runID) has no record of step '\(step)': it was started with another workflow"
         case .keyInUse(let key, let runID, let detail):
             return "key '\(key)' already belongs to run \(runID) (\(detail)); give this item another key"
+        case .lockWait(let runID, let key, let waited):
+            return "run \(runID): another execution has held '\(key)' for \(Int(waited.seconds)) s without finishing (a "
+                + "paused or hung onboard process?); nothing was sent. Continue it (`fg`, `kill -CONT`) or end it, then "
+                + "`onboard resume \(runID)`"
         case .targetMismatch(let runID, let stored, let given):
             return "run \(runID) was started against \(stored), not \(given): resuming it elsewhere would create a "
                 + "second set of objects. Resume against \(stored) (omit --base-url), or start a new run with a new key"
