@@ -85,7 +85,9 @@ extension PostgresCheckpointStore {
     }
 
     /// Replaces the pins under `lease`, first keeping the inputs being replaced in `input_versions`.
-    public func repin(_ lease: Lease, definitionDigest: String, inputsDigest: String, inputs: JSONValue) async throws {
+    public func repin(
+        _ lease: Lease, definitionDigest: String, inputsDigest: String, inputs: JSONValue, accepted: [String]
+    ) async throws {
         try await write("repinning run \(lease.runID)") { connection in
             try await requireLease(connection, lease)
             try await connection.execute(
@@ -98,6 +100,31 @@ extension PostgresCheckpointStore {
                 UPDATE runs SET definition_digest = \(definitionDigest), inputs_digest = \(inputsDigest), \
                 inputs = \(inputs.canonicalString())::json, updated_at = clock_timestamp() WHERE id = \(lease.runID)
                 """)
+            if !accepted.isEmpty {
+                let lines = JSONValue.array(accepted.map(JSONValue.string)).canonicalString()
+                try await connection.execute(
+                    """
+                    INSERT INTO accepted_changes (run_id, accepted_at, lines) \
+                    VALUES (\(lease.runID), clock_timestamp(), \(lines)::json)
+                    """)
+            }
+        }
+    }
+
+    public func acceptedChanges(runID: String) async throws -> [AcceptedChange] {
+        try await read("reading the accepted changes of run \(runID)") { connection in
+            let rows = try await connection.rows(
+                """
+                SELECT accepted_at, lines FROM accepted_changes WHERE run_id = \(runID) ORDER BY accepted_at, ctid
+                """)
+            return try rows.map { row in
+                guard case .array(let values) = try row.json("lines", in: "accepted_changes") else {
+                    throw StoreError(.io, "the accepted changes of run \(runID) are not a list")
+                }
+                return AcceptedChange(
+                    acceptedAt: try row.value("accepted_at", as: Date.self),
+                    lines: values.map { $0.stringValue ?? $0.canonicalString() })
+            }
         }
     }
 

@@ -84,7 +84,9 @@ extension SQLiteCheckpointStore {
     }
 
     /// Replaces the pins under `lease`, first keeping the inputs being replaced in `input_versions`.
-    public func repin(_ lease: Lease, definitionDigest: String, inputsDigest: String, inputs: JSONValue) async throws {
+    public func repin(
+        _ lease: Lease, definitionDigest: String, inputsDigest: String, inputs: JSONValue, accepted: [String]
+    ) async throws {
         let now = clock()
         try await write("repinning run \(lease.runID)") { db in
             try requireLease(db, lease, now: now)
@@ -104,6 +106,30 @@ extension SQLiteCheckpointStore {
             .execute(arguments: [
                 definitionDigest, inputsDigest, inputs.canonicalString(), now.storedSeconds, lease.runID,
             ])
+            if !accepted.isEmpty {
+                try db.cachedStatement(sql: "INSERT INTO accepted_changes (run_id, accepted_at, lines) VALUES (?, ?, ?)")
+                    .execute(arguments: [
+                        lease.runID, now.storedSeconds, JSONValue.array(accepted.map(JSONValue.string)).canonicalString(),
+                    ])
+            }
+        }
+    }
+
+    public func acceptedChanges(runID: String) async throws -> [AcceptedChange] {
+        try await read("reading the accepted changes of run \(runID)") { db in
+            let rows = try Row.fetchAll(
+                db.cachedStatement(
+                    sql: "SELECT accepted_at, lines FROM accepted_changes WHERE run_id = ? ORDER BY accepted_at, rowid"),
+                arguments: [runID])
+            return try rows.map { row in
+                let text: String = row["lines"]
+                guard case .array(let values)? = try? JSONValue(jsonData: Data(text.utf8)) else {
+                    throw StoreError(.io, "the accepted changes of run \(runID) are malformed JSON")
+                }
+                return AcceptedChange(
+                    acceptedAt: Date(timeIntervalSince1970: row["accepted_at"]),
+                    lines: values.map { $0.stringValue ?? $0.canonicalString() })
+            }
         }
     }
 

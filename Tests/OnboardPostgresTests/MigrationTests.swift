@@ -21,6 +21,7 @@ private let pinnedHashes: [String: String] = [
     "0002_fencing.sql": "f2aeb6e0f9dc959653e9d333c69c96ea2f406f3b0115d39bd821c8462c640134",
     "0003_coordination.sql": "6b3f81bc3e5bfd504d3b96a2a5387d34fb137e4b5cdbb6c89b16c3310e642bb2",
     "0004_pages.sql": "25cb0c828c5ddcc6f1c3686d2b76a461b4636017c921c43132a46ef9b8e6fb8c",
+    "0005_accepted_changes.sql": "fdc9b07f64a38ac73662581d5f1e42f38880af62ae5efe3382b48163a9a786c0",
 ]
 
 private func sha256Hex(_ data: Data) -> String {
@@ -83,7 +84,7 @@ struct MigrationServerTests {
                 "SELECT tablename FROM pg_tables WHERE schemaname = '\(scratch.name)' ORDER BY tablename")
             #expect(
                 tables == [
-                    "attempts", "batches", "claims", "input_versions", "onboard_migrations", "purchase_budgets",
+                    "accepted_changes", "attempts", "batches", "claims", "input_versions", "onboard_migrations", "purchase_budgets",
                     "purchase_slots", "request_budgets", "request_reservations", "runs", "steps", "workflows",
                 ])
         }

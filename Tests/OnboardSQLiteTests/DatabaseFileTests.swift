@@ -148,7 +148,7 @@ struct DatabaseFileTests {
                         claims: [Claim(scope: stepID, value: "\(index)")], attempt: attempt.id.map { FinishedAttempt(id: $0, statusCode: 200, at: .init(wall: time(20))) })
                 }
                 try await store.resetSteps(lease, stepIDs: ["create_subscriber"])
-                try await store.repin(lease, definitionDigest: "d2", inputsDigest: "i2", inputs: ["x": 1])
+                try await store.repin(lease, definitionDigest: "d2", inputsDigest: "i2", inputs: ["x": 1], accepted: ["a"])
             }
             let (integrity, foreignKeyViolations) = try await store.pool.read { db in
                 (

@@ -19,6 +19,7 @@ private let pinnedHashes: [String: String] = [
     "0002_fencing.sql": "fb0b58edafebde76e47864e588f43be981285501ddf4a8ce07895156713e8252",
     "0003_coordination.sql": "393033e6491e63250150c4d3225ac8a833973f3ce58300850e47ad9e91ad4622",
     "0004_pages.sql": "e6f8f244a92e39143c267a54fe4914585d7f1ddab88f31ad06757cc813eec6d4",
+    "0005_accepted_changes.sql": "a69f3b214373a29256ce79dc4992b27e4d12ee65f98125d0fcc7f4a1ad740c0f",
 ]
 
 
@@ -79,7 +80,7 @@ struct MigrationTests {
             }
             #expect(
                 tables == [
-                    "attempts", "batches", "claims", "grdb_migrations", "input_versions", "purchase_budgets",
+                    "accepted_changes", "attempts", "batches", "claims", "grdb_migrations", "input_versions", "purchase_budgets",
                     "purchase_slots", "request_budgets", "request_reservations", "runs", "steps", "workflows",
                 ])
         }

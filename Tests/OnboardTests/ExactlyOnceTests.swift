@@ -234,6 +234,17 @@ import Testing
             #expect(accepted.stdout.contains("looked up with the values that were sent: account"), "\(accepted.stdout)")
             #expect(accepted.stdout.contains("found existing, adopted"), "\(accepted.stdout)")
             harness.expectExactlyOneSetup()
+
+            // Accepted drift is not forgotten: `show` prints it for as long as the run exists.
+            let shown = try await OnboardBinary.run(["show", "crash-test", "--db", harness.dbPath, "--no-color"], directory: harness.directory)
+            #expect(shown.status == 0, "\(shown.stderr)")
+            #expect(shown.stdout.contains("(--accept-changes):"), "\(shown.stdout)")
+            #expect(shown.stdout.contains("account.name: \"Crash Co\" → \"Crash Company\""), "\(shown.stdout)")
+            let json = try await OnboardBinary.run(["show", "crash-test", "--db", harness.dbPath, "--json"], directory: harness.directory)
+            let lines = try #require(
+                try JSONValue(jsonData: Data(json.stdout.utf8)).objectValue?["accepted_changes"]?.arrayValue?.first?
+                    .objectValue?["lines"]?.arrayValue)
+            #expect(lines.contains { $0.stringValue?.contains("Crash Company") == true }, "\(json.stdout)")
         }
     }
 

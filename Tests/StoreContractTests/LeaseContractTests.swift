@@ -58,7 +58,7 @@ struct LeaseContractTests {
                 try await store.completeStep(old, stepID: "a", outputs: ["id": "1"], inputDigest: nil, claims: [], attempt: nil)
             }
             await expectLeaseLost { try await store.resetSteps(old, stepIDs: ["a"]) }
-            await expectLeaseLost { try await store.repin(old, definitionDigest: "x", inputsDigest: "y", inputs: nil) }
+            await expectLeaseLost { try await store.repin(old, definitionDigest: "x", inputsDigest: "y", inputs: nil, accepted: ["z"]) }
             await expectLeaseLost { try await store.finishRun(old, status: .failed, lastError: "stale") }
             #expect(try await store.steps(runID: run.id) == before)
             #expect(try await store.attempts(runID: run.id, stepID: nil).isEmpty)

@@ -84,11 +84,18 @@ struct RunContractTests {
             let run = sampleRun("acme")
             _ = try await store.createRun(run, stepIDs: ["a"])
             let held = try await lease(store, run.id)
-            try await store.repin(held, definitionDigest: "d2", inputsDigest: "i2", inputs: ["x": 1])
+            try await store.repin(held, definitionDigest: "d2", inputsDigest: "i2", inputs: ["x": 1], accepted: [])
             let stored = try #require(try await store.run(id: run.id))
             #expect(stored.definitionDigest == "d2" && stored.inputsDigest == "i2" && stored.inputs == ["x": 1])
             #expect(try await store.inputs(runID: run.id, digest: "i2") == ["x": 1])
             #expect(try await store.inputs(runID: run.id, digest: run.inputsDigest) == run.inputs)
+            #expect(try await store.acceptedChanges(runID: run.id).isEmpty, "nothing finished was affected")
+            let lines = ["inputs.account.name: \"Acme\" → \"Acme Ltd\" (under finished step account)", "unchanged on the API"]
+            try await store.repin(held, definitionDigest: "d3", inputsDigest: "i3", inputs: ["x": 2], accepted: lines)
+            try await store.repin(held, definitionDigest: "d3", inputsDigest: "i4", inputs: ["x": 3], accepted: ["second"])
+            let accepted = try await store.acceptedChanges(runID: run.id)
+            #expect(accepted.map(\.lines) == [lines, ["second"]], "every acceptance kept, oldest first")
+            #expect(try await store.acceptedChanges(runID: "r-unknown").isEmpty)
         }
     }
 

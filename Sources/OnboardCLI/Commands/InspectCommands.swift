@@ -96,7 +96,7 @@ struct ShowCommand: AsyncParsableCommand {
 
     func run() async throws {
         try await withExitStatus(json: global.json) {
-            let (run, steps, attempts, usage) = try await withExistingStore(global.database) { store in
+            let (run, steps, attempts, usage, accepted) = try await withExistingStore(global.database) { store in
                 var found = try await store.run(id: runID)
                 if found == nil { found = try await store.run(key: runID) }
                 guard let run = found else {
@@ -105,11 +105,11 @@ struct ShowCommand: AsyncParsableCommand {
                 let usage = try await store.purchaseUsage(scope: run.batchID ?? run.id)
                 return (
                     run, try await store.steps(runID: run.id), try await store.attempts(runID: run.id, stepID: nil),
-                    usage.used > 0 || usage.ceiling != nil ? usage : nil
+                    usage.used > 0 || usage.ceiling != nil ? usage : nil, try await store.acceptedChanges(runID: run.id)
                 )
             }
             if global.json {
-                print(RunView(run: run, steps: steps, attempts: attempts).json())
+                print(RunView(run: run, steps: steps, attempts: attempts, accepted: accepted).json())
                 return .done
             }
             let style = Style(global)
@@ -122,6 +122,11 @@ struct ShowCommand: AsyncParsableCommand {
                     + (usage.ceiling.map { " of the ceiling of \($0)" } ?? " (no ceiling)"))
             }
             if let error = run.lastError { print("last error: \(TerminalText.escape(error))") }
+            for change in accepted {
+                // What the API still holds was made from the old values: shown for as long as the run exists.
+                print("changes accepted \(iso(change.acceptedAt)) (--accept-changes):")
+                for line in change.lines { print("  \(TerminalText.escape(line))") }
+            }
             let table = TextTable(columns: ["STEP", "STATUS", "SENDS", "IDS"])
             var notes: [String: [String]] = [:]
             for step in steps.sorted(by: { $0.position < $1.position }) {

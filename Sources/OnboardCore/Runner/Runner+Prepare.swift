@@ -70,11 +70,13 @@ extension Runner {
         guard run.definitionDigest != definition.digest || run.inputsDigest != inputsDigest else { return [] }
         let drift = try await changes(of: run, newInputs: stored, records: records, attempts: attempts)
         if drift.isRefused && !accept { throw ChangedPinsError(runID: run.id, lines: drift.lines) }
-        try await store.repin(lease, definitionDigest: definition.digest, inputsDigest: inputsDigest, inputs: stored)
+        let accepted = drift.isRefused ? drift.lines + drift.unchangedNote : []
+        try await store.repin(
+            lease, definitionDigest: definition.digest, inputsDigest: inputsDigest, inputs: stored, accepted: accepted)
         run.definitionDigest = definition.digest
         run.inputsDigest = inputsDigest
         run.inputs = stored
-        return drift.isRefused ? drift.lines + drift.unchangedNote : []
+        return accepted
     }
 
     /// What changed since `run` was pinned, in lines a person reads: definition, inputs, and the finished and

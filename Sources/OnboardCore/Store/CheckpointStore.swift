@@ -30,7 +30,14 @@ public protocol CheckpointStore: Sendable {
     func runCounts(matching filter: RunFilter) async throws -> [RunStatus: Int]
     /// Replaces the pinned digests and inputs (after `--accept-changes`), keeping the previous inputs so that
     /// attempts sent with them can still be looked up with them (`inputs(runID:digest:)`).
-    func repin(_ lease: Lease, definitionDigest: String, inputsDigest: String, inputs: JSONValue) async throws
+    ///
+    /// `accepted` (the lines `--accept-changes` accepted; empty when nothing finished was affected) is kept in the
+    /// same transaction, for `acceptedChanges(runID:)`.
+    func repin(
+        _ lease: Lease, definitionDigest: String, inputsDigest: String, inputs: JSONValue, accepted: [String]
+    ) async throws
+    /// Every acceptance of changes recorded for the run, oldest first.
+    func acceptedChanges(runID: String) async throws -> [AcceptedChange]
     /// The inputs a run had when its digest was `digest` (its current ones, or an earlier pin).
     func inputs(runID: String, digest: String) async throws -> JSONValue?
 

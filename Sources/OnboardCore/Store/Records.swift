@@ -321,3 +321,15 @@ public struct RunFilter: Sendable, Hashable {
         self.newestFirst = newestFirst
     }
 }
+
+/// Changes accepted with `--accept-changes` while finished (or in-doubt) steps had been built from the old values:
+/// the lines shown then, kept for `onboard show`.
+public struct AcceptedChange: Sendable, Hashable {
+    public var acceptedAt: Date
+    public var lines: [String]
+
+    public init(acceptedAt: Date, lines: [String]) {
+        self.acceptedAt = acceptedAt
+        self.lines = lines
+    }
+}

@@ -15,11 +15,14 @@ public struct RunView: Sendable {
     public var run: RunRecord
     public var steps: [StepRecord]
     public var attempts: [AttemptRecord]?
+    /// Changes accepted with `--accept-changes` (`accepted_changes`, present in the detailed view: with attempts).
+    public var accepted: [AcceptedChange]
 
-    public init(run: RunRecord, steps: [StepRecord], attempts: [AttemptRecord]?) {
+    public init(run: RunRecord, steps: [StepRecord], attempts: [AttemptRecord]?, accepted: [AcceptedChange] = []) {
         self.run = run
         self.steps = steps
         self.attempts = attempts
+        self.accepted = accepted
     }
 
     public var value: JSONValue {
@@ -49,6 +52,9 @@ public struct RunView: Sendable {
                     "status_code": attempt.statusCode.map(JSONValue.int) ?? .null,
                     "error": attempt.error.map(JSONValue.string) ?? .null,
                 ]
+            })
+            object["accepted_changes"] = .array(accepted.map { change in
+                ["accepted_at": .string(Self.timestamp(change.acceptedAt)), "lines": .array(change.lines.map(JSONValue.string))]
             })
         }
         return .object(object)

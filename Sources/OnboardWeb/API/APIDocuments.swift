@@ -21,7 +21,8 @@ enum APIDocuments {
         if found == nil { found = try await store.run(key: id) }
         guard let run = found else { return nil }
         return RunView(
-            run: run, steps: try await store.steps(runID: run.id), attempts: try await store.attempts(runID: run.id, stepID: nil)
+            run: run, steps: try await store.steps(runID: run.id), attempts: try await store.attempts(runID: run.id, stepID: nil),
+            accepted: try await store.acceptedChanges(runID: run.id)
         ).value
     }
 

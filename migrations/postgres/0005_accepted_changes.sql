@@ -1,0 +1,13 @@
+-- 0005_accepted_changes.sql: what `--accept-changes` accepted stays on record (issue 11); the PostgreSQL twin of
+-- migrations/sqlite/0005_accepted_changes.sql.
+--
+-- A run repinned to new inputs or a new definition while steps it had finished (or left in doubt) were built from
+-- the old ones keeps, per acceptance, the lines that were shown then: the API still holds what the old values made.
+-- `onboard show` and the run page print them for as long as the run exists.
+
+CREATE TABLE accepted_changes (
+    run_id text NOT NULL REFERENCES runs (id) ON DELETE CASCADE,
+    accepted_at timestamptz NOT NULL,
+    lines json NOT NULL -- an array of the lines shown when the changes were accepted
+);
+CREATE INDEX accepted_changes_run ON accepted_changes (run_id, accepted_at);
