@@ -145,6 +145,28 @@ import Testing
         }
     }
 
+    /// `list --batch` takes the batch's name (the manifest's `batch:`) as well as its id, and says so when neither
+    /// matches.
+    @Test func listByBatchNameOrID() async throws {
+        try await Harness.with { harness in
+            let manifest = try CLITests.write(Self.manifest, "batch.yaml", in: harness.directory)
+            let batch = try await OnboardBinary.run(
+                ["batch", manifest, "--db", harness.dbPath, "--base-url", harness.simulator.baseURL, "--json"],
+                directory: harness.directory)
+            #expect(batch.status == 0, "\(batch.stderr)")
+            let id = try #require(try JSONValue(jsonData: Data(batch.stdout.utf8))["batch"]?.stringValue, "\(batch.stdout)")
+            let byName = try await OnboardBinary.run(["list", "--batch", "operator-test", "--db", harness.dbPath, "--json"], directory: harness.directory)
+            let byID = try await OnboardBinary.run(["list", "--batch", id, "--db", harness.dbPath, "--json"], directory: harness.directory)
+            #expect(byName.status == 0 && byID.status == 0, "\(byName.stderr)\(byID.stderr)")
+            let runs = try #require(try JSONValue(jsonData: Data(byName.stdout.utf8)).arrayValue)
+            #expect(runs.count == 5, "two accounts and three subscribers: \(byName.stdout)")
+            #expect(byName.stdout == byID.stdout)
+            let unknown = try await OnboardBinary.run(["list", "--batch", "no-such-batch", "--db", harness.dbPath], directory: harness.directory)
+            #expect(unknown.status == 2)
+            #expect(unknown.stderr.contains("no batch named or numbered 'no-such-batch'"), "\(unknown.stderr)")
+        }
+    }
+
     @Test func listHasAHeaderTimesAndAPluralThatAgrees() async throws {
         try await Harness.with { harness in
             let input = try CLITests.write(CLITests.validInput, "input.yaml", in: harness.directory)

@@ -31,12 +31,12 @@ struct ListCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "list",
         abstract: "List runs, optionally by status.",
-        discussion: "Example:\n  onboard list --status failed\n  onboard list --status in_doubt --json\n  onboard list --batch b1a2b3c4d5e6 --status failed")
+        discussion: "Example:\n  onboard list --status failed\n  onboard list --status in_doubt --json\n  onboard list --batch example-launch --status failed")
 
     @Option(help: "pending, running, done, failed, in_doubt or interrupted.")
     var status: String?
 
-    @Option(help: "Only the items of this batch (its id is in `onboard batch`'s summary).")
+    @Option(help: "Only the items of this batch: its name (the manifest's `batch:`) or its id (in `onboard batch`'s summary).")
     var batch: String?
 
     @Option(help: "At most this many runs.")
@@ -46,7 +46,7 @@ struct ListCommand: AsyncParsableCommand {
 
     func run() async throws {
         try await withExitStatus(json: global.json) {
-            var filter = RunFilter(batchID: batch, limit: limit)
+            var filter = RunFilter(limit: limit)
             if let status {
                 guard let value = RunStatus(rawValue: status) else {
                     throw CLIError.badInput(
@@ -55,7 +55,11 @@ struct ListCommand: AsyncParsableCommand {
                 filter.status = value
             }
             let (runs, usage) = try await withExistingStore(global.database) { store in
-                (try await store.runs(matching: filter), try await batch.asyncMap { try await store.purchaseUsage(scope: $0) })
+                filter.batchID = try await batch.asyncMap { try await Self.batchID($0, in: store, database: global.database) }
+                return (
+                    try await store.runs(matching: filter),
+                    try await filter.batchID.asyncMap { try await store.purchaseUsage(scope: $0) }
+                )
             }
             if global.json {
                 print(JSONValue.array(runs.map { RunView(run: $0, steps: [], attempts: nil).value }).prettyString())
@@ -80,6 +84,30 @@ struct ListCommand: AsyncParsableCommand {
             }
             return .done
         }
+    }
+}
+
+extension ListCommand {
+    /// The id of the batch `given` names: an id the database knows, else the batch whose name is `given` (a
+    /// batch's id is derived from its name and its workflow's, so each stored batch's workflow is tried).
+    static func batchID(_ given: String, in store: any CheckpointStore, database: StoreLocation) async throws -> String {
+        if try await !store.runCounts(matching: RunFilter(batchID: given)).isEmpty { return given }
+        guard let browsing = store as? any CheckpointBrowsing else { return given }
+        var workflows: Set<String> = []
+        var offset = 0
+        while true {
+            let page = try await browsing.batches(limit: 500, offset: offset)
+            for batch in page { workflows.insert(batch.workflow) }
+            if page.count < 500 { break }
+            offset += page.count
+        }
+        for workflow in workflows.sorted() {
+            let id = BatchRunner.batchID(name: given, workflow: workflow)
+            if try await browsing.batch(id: id) != nil { return id }
+        }
+        throw CLIError.badInput(
+            "no batch named or numbered '\(TerminalText.escape(given))' in \(database) (the name is the manifest's `batch:`; "
+                + "`onboard batch` prints its batch's id in its summary)")
     }
 }
 

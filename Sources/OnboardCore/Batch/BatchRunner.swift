@@ -182,7 +182,12 @@ public final class BatchRunner: Sendable {
 
     /// A batch's id: short, stable, from its name and its workflow's, the same in every process.
     public static func batchID(manifest: Manifest, definition: WorkflowDefinition) -> String {
-        "b" + sha256Hex(Data("\(manifest.name)\u{0}\(definition.name)".utf8)).prefix(11)
+        batchID(name: manifest.name, workflow: definition.name)
+    }
+
+    /// The id of the batch named `name` (the manifest's `batch:`) run with the workflow named `workflow`.
+    public static func batchID(name: String, workflow: String) -> String {
+        "b" + sha256Hex(Data("\(name)\u{0}\(workflow)".utf8)).prefix(11)
     }
 
     /// Runs one item; never throws (an item's failure is its outcome).
