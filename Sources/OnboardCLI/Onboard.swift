@@ -19,8 +19,8 @@ public struct Onboard: AsyncParsableCommand {
               onboard plan examples/quickstart.yaml
               onboard run examples/quickstart.yaml
 
-            Exit codes: 0 done, 1 a run failed, 2 bad input or usage (nothing was called), 3 in doubt, 4 busy (another
-            process is executing the run), 130 interrupted.
+            Exit codes: 0 done, 1 a run failed, 2 bad input or usage (nothing was called),
+            3 in doubt, 4 busy (another process is executing the run), 130 interrupted.
             """,
         version: OnboardVersion.string,
         subcommands: [

@@ -119,9 +119,13 @@ func runBatch(
     if !json, let ceiling = usage.ceiling { print("purchases: \(usage.used) of the ceiling of \(ceiling) used") }
     if !json && snapshot.done < snapshot.total {
         let hint = HintContext(database: session.database)
-        print(
-            "continue with: onboard batch \(shellQuoted(manifest.file))\(hint.dbFlag)"
-                + HintContext.baseURLFlag(session.transport.baseURL) + "    (rerunning skips what is done)")
+        let command = "onboard batch \(shellQuoted(manifest.file))\(hint.dbFlag)" + HintContext.baseURLFlag(session.transport.baseURL)
+        if let ceiling = usage.ceiling, usage.used >= ceiling {
+            // Rerunning as is would only meet the same ceiling: the ceiling holds across reruns until raised.
+            print("continue with: \(command) --max-purchases N    (N above \(ceiling) to buy more; rerunning skips what is done)")
+        } else {
+            print("continue with: \(command)    (rerunning skips what is done)")
+        }
     }
     if session.shutdown.isRequested { return .interrupted }
     if (snapshot.outcomes[.busy] ?? 0) > 0 && snapshot.failures == 0 { return .busy }
