@@ -74,6 +74,11 @@ import Testing
             #expect(resuming.count == 1, "\(plan.stdout)")
             #expect(plan.stdout.matches(of: /subscriber [a-z]+\/[a-z]+@[a-z.]+: done, 0 calls/).count == 2, "\(plan.stdout)")
             #expect(plan.stdout.contains("1 purchase"), "\(plan.stdout)")
+            // Acme's unfinished subscriber waits for its drifted account; a done one waits for nothing.
+            let acmeLines = plan.stdout.split(separator: "\n").filter { $0.hasPrefix("subscriber acme/") }
+            #expect(acmeLines.filter { $0.contains("blocked until account acme runs") }.count == acmeLines.filter { !$0.contains("done, 0 calls") }.count)
+            #expect(!acmeLines.contains { $0.contains("done, 0 calls") && $0.contains("blocked") }, "\(plan.stdout)")
+            #expect(plan.stdout.contains("blocked until account acme runs (its drift first)"), "\(plan.stdout)")
             let json = try await OnboardBinary.run(["plan", changed, "--json"] + db, directory: harness.directory)
             let document = try JSONValue(jsonData: Data(json.stdout.utf8))
             #expect(document["drift"] == .int(1) && document["purchases"] == .int(1))

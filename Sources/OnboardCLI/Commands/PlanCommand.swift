@@ -79,14 +79,24 @@ struct PlanCommand: AsyncParsableCommand {
         let definition = try loadWorkflow(workflowOption.workflow ?? manifest.workflow ?? "quickstart")
         var totals = PlanTotals(rate: rate)
         var details: [JSONValue] = []
+        // Accounts whose drift is refused: the batch blocks their subscribers until it is accepted.
+        var driftedAccounts: Set<String> = []
         let problems = try await withPlanner(definition) { runner in
             try await manifest.forEachItem(definition: definition, environment: environment) { item in
                 let plan = try await runner?.planItem(key: item.key, kind: item.kind, inputs: item.inputs)
                     ?? ItemPlan.new(definition, key: item.key, kind: item.kind, inputs: item.inputs)
+                if item.kind == .account, case .drift = plan.state { driftedAccounts.insert(item.key) }
+                var blockedBy: String?
+                if item.kind == .subscriber, driftedAccounts.contains(item.accountKey), plan.stateName != "done" {
+                    blockedBy = item.accountKey
+                }
                 if global.json {
-                    details.append(plan.json)
+                    var json = plan.json.objectValue ?? [:]
+                    if let blockedBy { json["blocked_by"] = .string(blockedBy) }
+                    details.append(.object(json))
                 } else {
-                    print("\(item.kind == .account ? "account   " : "subscriber") \(TerminalText.escape(item.key)): \(plan.summary)")
+                    let waits = blockedBy.map { "; blocked until account \(TerminalText.escape($0)) runs (its drift first)" } ?? ""
+                    print("\(item.kind == .account ? "account   " : "subscriber") \(TerminalText.escape(item.key)): \(plan.summary)\(waits)")
                     printDrift(plan)
                 }
                 // Only the totals are kept, so 100,000 items stay small.
