@@ -140,6 +140,38 @@ struct WebPageTests {
         }
     }
 
+    /// Changes accepted with `--accept-changes` stay on the run's page, escaped like every stored value.
+    @Test func runPageShowsAcceptedChanges() async throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("onboard-test-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let path = directory.appendingPathComponent("accepted.sqlite").path
+        let store = try SQLiteCheckpointStore(path: path)
+        let now = Date()
+        let run = RunRecord(
+            id: "raccepted0001", key: "acme", kind: .single, workflow: "quickstart", definitionDigest: "d1",
+            inputsDigest: "i1", inputs: ["account": ["name": "Acme"]], createdAt: now, updatedAt: now)
+        _ = try await store.createRun(run, stepIDs: ["account"])
+        guard case .acquired(let lease) = try await store.acquireLease(
+            runID: run.id, owner: "test", duration: .seconds(30), replacing: nil)
+        else { Issue.record("the lease was not free"); return }
+        try await store.repin(
+            lease, definitionDigest: "d1", inputsDigest: "i2", inputs: ["account": ["name": "<b>Acme</b>"]],
+            accepted: ["account.name: \"Acme\" → \"<b>Acme</b>\"", "unchanged on the API: account"])
+        try await store.finishRun(lease, status: .done, lastError: nil)
+        try store.close()
+        try await WebFixture.withServer(dbPath: path) { client in
+            let page = try await client.get("/runs/\(run.id)")
+            #expect(page.status == 200)
+            #expect(page.body.contains(#"id="accepted-changes""#), "\(page.body)")
+            #expect(page.body.contains("account.name: &quot;Acme&quot; → &quot;&lt;b&gt;Acme&lt;/b&gt;&quot;"), "\(page.body)")
+            #expect(page.body.contains("unchanged on the API: account"))
+            #expect(!page.body.contains("<b>Acme</b>"))
+            let json = try await client.get("/api/runs/\(run.id)")
+            #expect(json.body.contains("unchanged on the API: account"))
+        }
+    }
+
     @Test func assetsAreServedFromHere() async throws {
         try await withDemo { _, client in
             let script = try await client.get("/assets/live.js")

@@ -73,6 +73,9 @@ struct RunPage: Sendable {
     var hasAttempts: Bool
     var attemptCount: Int
     var inDoubt: [DoubtRow]
+    /// Changes accepted with `--accept-changes`, each "when: line" (what the API still holds came from the old values).
+    var accepted: [String]
+    var hasAccepted: Bool
     var children: [ChildRow]
     var hasChildren: Bool
     var childrenMore: String?
@@ -90,6 +93,9 @@ struct RunPage: Sendable {
         guard let run = try await store.run(id: id) else { return nil }
         let steps = try await store.steps(runID: run.id).sorted { $0.position < $1.position }
         let attempts = try await store.attempts(runID: run.id, stepID: nil)
+        let accepted = try await store.acceptedChanges(runID: run.id).flatMap { change in
+            change.lines.map { "\(Display.time(change.acceptedAt)) UTC: \($0.trimmingCharacters(in: .whitespaces))" }
+        }
         let parent = try await run.parentID.asyncFlatMap { try await store.run(id: $0) }
         let children = try await store.runs(matching: RunFilter(parentID: run.id, limit: childrenShown + 1))
         let now = context.now
@@ -152,7 +158,7 @@ struct RunPage: Sendable {
                     attemptError: attempt.error, idempotencyKey: attempt.idempotencyKey)
             },
             hasAttempts: !attempts.isEmpty, attemptCount: attempts.count,
-            inDoubt: doubts,
+            inDoubt: doubts, accepted: accepted, hasAccepted: !accepted.isEmpty,
             children: children.prefix(childrenShown).map { child in
                 ChildRow(
                     link: URLText.run(child.id), key: child.key, status: child.status.rawValue,

@@ -98,7 +98,7 @@ extension RunPage: TemplateFields {
         "updated": \.updated, "batchID": \.batchID, "batchLink": \.batchLink, "parentKey": \.parentKey,
         "parentLink": \.parentLink, "lease": \.lease, "nextCommands": \.nextCommands, "hasNext": \.hasNext,
         "steps": \.steps, "attempts": \.attempts, "hasAttempts": \.hasAttempts, "attemptCount": \.attemptCount,
-        "inDoubt": \.inDoubt, "children": \.children, "hasChildren": \.hasChildren, "childrenMore": \.childrenMore,
+        "inDoubt": \.inDoubt, "accepted": \.accepted, "hasAccepted": \.hasAccepted, "children": \.children, "hasChildren": \.hasChildren, "childrenMore": \.childrenMore,
         "baseURL": \.baseURL, "workflowPath": \.workflowPath, "inputPath": \.inputPath,
         "definitionDigest": \.definitionDigest, "inputsDigest": \.inputsDigest, "inputsJSON": \.inputsJSON,
     ]

@@ -15,6 +15,7 @@ enum RunTemplate {
         </dl>
         {{#runError}}<section class="error-box"><h2>Last error</h2><p id="run-error">{{.}}</p>{{#hasNext}}<p>Next:</p>{{#nextCommands}}<pre class="command"><code>{{.}}</code></pre>{{/nextCommands}}{{/hasNext}}</section>{{/runError}}
         {{^runError}}{{#hasNext}}<section class="note-box"><p>Next:</p>{{#nextCommands}}<pre class="command"><code>{{.}}</code></pre>{{/nextCommands}}</section>{{/hasNext}}{{/runError}}
+        {{#hasAccepted}}<section class="note-box" id="accepted-changes"><h2>Changes accepted</h2><p>Accepted with <code>--accept-changes</code>; what finished before stays on the API as the old values made it.</p><ul>{{#accepted}}<li>{{.}}</li>{{/accepted}}</ul></section>{{/hasAccepted}}
         {{#inDoubt}}
         <section class="doubt-box" id="in-doubt-{{step}}">
         <h2>Step {{step}} is in doubt</h2>
