@@ -109,8 +109,9 @@ struct SimulatorResponder: HTTPResponder {
         }
         if let stall { try await Task.sleep(for: stall) }
         if drop {
-            try? await context.channel.close()
+            // Counted before the close: a client that sees the connection end may read the ledger at once.
             world.withState { $0.recordDrop() }
+            try? await context.channel.close()
             throw DroppedConnection()
         }
         return answer(result)
