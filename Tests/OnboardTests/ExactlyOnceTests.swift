@@ -21,12 +21,13 @@ import Testing
         try await Harness.with { harness in
             let workflow = try Harness.workflow()
             harness.simulator.world.addFaults([
-                FaultRule(method: "POST", path: "/v1.0/numbers/provision", action: .latency, latencyMs: 2_500, count: 1)
+                FaultRule(method: "POST", path: "/v1.0/numbers/provision", action: .latency, latencyMs: 6_500, count: 1)
             ])
             let events = EventLog()
-            // Timeout 1 s, settle 2 s: counted from the start (the old rule) the window would close at 2 s, before
-            // the API applies the purchase at 2.5 s.
-            let configuration = harness.configuration(timeout: .seconds(1), settleWindow: .seconds(2))
+            // Timeout 6 s, settle 5 s: counted from the start (the old rule) the window would close at 5 s, before
+            // the API applies the purchase at 6.5 s; counted from start + timeout it closes at 11 s, which leaves a
+            // loaded machine 4.5 s of slack.
+            let configuration = harness.configuration(timeout: .seconds(6), settleWindow: .seconds(5))
             try await harness.withEngine(workflow: workflow, configuration, events: events.append) { engine in
                 let inputs = try Harness.inputs()
                 let run = try await engine.runner.prepare(key: "acme", kind: .single, inputs: inputs, inputPath: nil)
@@ -189,8 +190,10 @@ import Testing
             let stray = try await StrayRequest.leave(
                 harness, workflow: workflow, inputs: inputs, step: "provision", runID: runID, timeout: 2, applyAfterMs: 2_000)
             let events = EventLog()
+            // A settle window of 30 s (as the default) leaves a loaded machine ample time to apply the stray
+            // purchase; counted on the wall clock, the hour's jump would still end it at once.
             let configuration = harness.configuration(
-                timeout: .seconds(2), settleWindow: .seconds(1), clock: JumpedClock(seconds: 3_600))
+                timeout: .seconds(2), settleWindow: .seconds(30), clock: JumpedClock(seconds: 3_600))
             let status = try await harness.withEngine(workflow: workflow, configuration, events: events.append) { engine in
                 let run = try #require(try await engine.store.run(id: runID))
                 return try await engine.runner.execute(run, inputs: inputs).status

@@ -61,8 +61,9 @@ import Testing
     }
 
     @Test func tokensExpiringMidRunAreRenewed() async throws {
-        // Tokens live 3 s and a run takes about 14 × 250 ms: each run crosses an expiry.
-        let configuration = SimulatorConfiguration(rateLimitPerMinute: nil, latency: .milliseconds(250), tokenTTL: .seconds(3))
+        // Tokens live 5 s and a run takes about 14 × 300 ms: the two runs cross at least one expiry. (At 3 s, a
+        // loaded machine could stretch one step past two expiries, which is not what this test is about.)
+        let configuration = SimulatorConfiguration(rateLimitPerMinute: nil, latency: .milliseconds(300), tokenTTL: .seconds(5))
         try await Harness.with(configuration) { harness in
             let workflow = try Harness.workflow()
             // Two runs back to back share the token cache; the second needs fresh tokens.
@@ -72,7 +73,8 @@ import Testing
                         "account.name": .string("Co \(key)"), "subscriber.email": .string("\(key)@x.example"),
                     ])
                     let run = try await engine.runner.prepare(key: key, kind: .single, inputs: inputs, inputPath: nil)
-                    #expect(try await engine.runner.execute(run, inputs: inputs).status == .done)
+                    let outcome = try await engine.runner.execute(run, inputs: inputs)
+                    #expect(outcome.status == .done, "\(outcome.lastError ?? "")")
                 }
             }
             // Tokens ran out during the runs and were replaced (ahead of expiry, or after a 401), without a step

@@ -99,7 +99,9 @@ extension Runner {
             }.max() ?? 0
             if wait > 0 {
                 events(.waitingForInFlight(runID: execution.run.id, step: step.id, seconds: wait))
-                let pause = Duration.seconds(clamping: wait, maximum: 86_400) + .milliseconds(1)
+                // Look again within at most `lookupInterval`: what lands meanwhile is adopted then, not only once
+                // the whole window has passed (a few more list calls per in-doubt step, at most one per interval).
+                let pause = Duration.seconds(clamping: min(wait, Self.lookupInterval), maximum: 86_400) + .milliseconds(1)
                 if try await !sleep(for: pause, execution) { return .stopped(.interrupted, "") }
                 continue
             }
@@ -112,6 +114,9 @@ extension Runner {
             return nil
         }
     }
+
+    /// The longest wait between two lookups of a step whose settle window is still open, in seconds.
+    static let lookupInterval: Double = 10
 
     /// The scopes to look up with: one per set of inputs the uncertain attempts were sent with (newest first), or
     /// the execution's own when there are none.
