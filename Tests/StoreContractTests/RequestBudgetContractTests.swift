@@ -55,9 +55,11 @@ struct RequestBudgetContractTests {
                     last.middle - first.middle >= window - slack,
                     "\(limit + 1) reservations within \(last.middle - first.middle) (window \(window))")
             }
-            // Dense: the first three windows after the first moment hold at least 95 % of 3 × limit.
-            let origin = sorted[0].middle
-            let inThreeWindows = sorted.filter { $0.middle - origin < window * 3 - .milliseconds(50) }.count
+            // Dense: the first three windows after the first moment hold at least 95 % of 3 × limit. A moment counts
+            // when it may lie inside by what was measured (a loaded machine widens every moment's uncertainty, and
+            // middles near the edge then fall either side of it).
+            let origin = sorted[0].latest
+            let inThreeWindows = sorted.filter { $0.earliest - origin < window * 3 - .milliseconds(50) }.count
             #expect(Double(inThreeWindows) >= 0.95 * Double(3 * limit), "only \(inThreeWindows) in three windows")
             for extra in stores.dropFirst() { try await extra.close() }
         }
