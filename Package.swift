@@ -228,7 +228,8 @@ let package = Package(
         .testTarget(
             name: "OnboardTests",
             dependencies: [
-                "OnboardCLI", "OnboardCore", "OnboardRuntime", "OnboardSQLite", "OnboardWeb", "TelegentClient",
+                "OnboardCLI", "OnboardCore", "OnboardPostgres", "OnboardRuntime", "OnboardSQLite", "OnboardWeb",
+                "TelegentClient",
                 "TelegentSimulator",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
