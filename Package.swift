@@ -169,7 +169,7 @@ let package = Package(
         .executableTarget(
             name: "onboard-torture",
             dependencies: [
-                "OnboardCore", "OnboardSQLite", "TelegentSimulator",
+                "OnboardCore", "OnboardPostgres", "OnboardRuntime", "OnboardSQLite", "TelegentSimulator",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "GRDB", package: "GRDB.swift"),
