@@ -154,8 +154,8 @@ let package = Package(
         .executableTarget(
             name: "onboard-bench",
             dependencies: [
-                "OnboardCLI", "OnboardCore", "OnboardRuntime", "OnboardSQLite", "OnboardWeb", "TelegentClient",
-                "TelegentSimulator",
+                "OnboardCLI", "OnboardCore", "OnboardPostgres", "OnboardRuntime", "OnboardSQLite", "OnboardWeb",
+                "TelegentClient", "TelegentSimulator",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Logging", package: "swift-log"),
