@@ -159,6 +159,40 @@ import Testing
         }
     }
 
+    /// Secrets stay `${env.NAME}` in the database and each worker resolves them from its own environment.
+    @Test("A worker without a secret fails its items unsent; enqueued again, a worker that has it finishes them", arguments: Backend.available)
+    func secretsAreResolvedByEachWorker(_ backend: Backend) async throws {
+        try await Harness.with { harness in
+            try await TestDatabase.with(backend, in: harness.directory) { database in
+                let manifest = try CLITests.write(
+                    Self.manifest(batch: "secrets", accounts: 1, subscribers: 2), "workers.yaml", in: harness.directory)
+                try await Self.enqueue(manifest, harness: harness, database: database)
+                var environment = OnboardBinary.environment()
+                environment["ONBOARD_SUBSCRIBER_PASSWORD"] = nil
+                let without = try await OnboardBinary.run(
+                    ["worker", "--db", database.argument, "--until-idle", "--rate", "100000/min"], directory: harness.directory,
+                    environment: environment)
+                #expect(without.status == 1, "\(without.stdout)\(without.stderr)")
+                #expect(without.stdout.contains("environment variable ONBOARD_SUBSCRIBER_PASSWORD is not set"), "\(without.stdout)")
+                #expect(harness.requests("POST /v1.0/subscribers/create") == 0 && harness.ledger.purchases == 0)
+                let stored = try await database.withStore { store in
+                    try await store.runs(matching: RunFilter()).map { $0.inputs.canonicalString() }.joined()
+                }
+                #expect(stored.contains("${env.ONBOARD_SUBSCRIBER_PASSWORD}") && !stored.contains(Harness.password))
+
+                let again = try await OnboardBinary.run(
+                    ["batch", manifest, "--enqueue", "--db", database.argument, "--base-url", harness.simulator.baseURL],
+                    directory: harness.directory)
+                #expect(again.status == 0, "\(again.stdout)\(again.stderr)")
+                #expect(again.stdout.contains("(2 that had failed, queued again)"), "\(again.stdout)")
+                let with = try await Self.worker(database, harness: harness, ["--rate", "100000/min"]).wait()
+                #expect(with.status == 0, "\(with.stdout)\(with.stderr)")
+                Self.expectExactlyOnce(harness.ledger, accounts: 1, subscribersPerAccount: 2)
+                try await Self.expectAllDone(database, items: 3)
+            }
+        }
+    }
+
     /// The budget in the database: two workers, each with its own limiter, together send no more than the rate
     /// in any window. A rate of 12 per 10 s (instead of 50 per minute) keeps the test short.
     ///
