@@ -118,9 +118,11 @@ struct CPUSample {
     /// This process (the simulator, in-process) and its finished children (the `onboard` processes), seconds.
     var selfSeconds: Double
     var childrenSeconds: Double
+    /// Every `postgres` process of the machine, with the children they reaped (backends that ended), seconds.
+    var postgresSeconds: Double
 
     static func now() -> CPUSample {
-        var sample = CPUSample(machineBusy: 0, machineTotal: 0, selfSeconds: 0, childrenSeconds: 0)
+        var sample = CPUSample(machineBusy: 0, machineTotal: 0, selfSeconds: 0, childrenSeconds: 0, postgresSeconds: 0)
         if let text = try? String(contentsOfFile: "/proc/stat", encoding: .utf8),
             let line = text.split(separator: "\n").first(where: { $0.hasPrefix("cpu ") })
         {
@@ -136,9 +138,28 @@ struct CPUSample {
             return Double(usage.ru_utime.tv_sec) + Double(usage.ru_utime.tv_usec) / 1e6 + Double(usage.ru_stime.tv_sec)
                 + Double(usage.ru_stime.tv_usec) / 1e6
         }
+        sample.postgresSeconds = postgresCPUSeconds()
         sample.selfSeconds = seconds(RUSAGE_SELF.rawValue)
         sample.childrenSeconds = seconds(RUSAGE_CHILDREN.rawValue)
         return sample
+    }
+
+    /// utime + stime + cutime + cstime of every process named `postgres` (`/proc/PID/stat`, clock ticks of 1/100 s):
+    /// the server and its backends, those that ended counted in the postmaster that reaped them.
+    static func postgresCPUSeconds() -> Double {
+        guard let entries = try? FileManager.default.contentsOfDirectory(atPath: "/proc") else { return 0 }
+        var ticks = 0.0
+        for entry in entries where entry.allSatisfy(\.isNumber) {
+            guard let stat = try? String(contentsOfFile: "/proc/\(entry)/stat", encoding: .utf8),
+                let open = stat.firstIndex(of: "("), let close = stat.lastIndex(of: ")"),
+                stat[stat.index(after: open)..<close] == "postgres"
+            else { continue }
+            // Fields after the command: state is field 3; utime, stime, cutime, cstime are fields 14 to 17.
+            let fields = stat[stat.index(close, offsetBy: 2)...].split(separator: " ")
+            guard fields.count > 14 else { continue }
+            ticks += fields[11...14].compactMap { Double($0) }.reduce(0, +)
+        }
+        return ticks / Double(sysconf(Int32(_SC_CLK_TCK)))
     }
 
     /// What happened between `start` and this sample over `wall` seconds, as figures.
@@ -153,8 +174,9 @@ struct CPUSample {
             "cpu_seconds_machine": .double(machine * cores * wall),
             "cpu_seconds_onboard_processes": .double(workers),
             "cpu_seconds_simulator_and_bench": .double(simulator),
-            // PostgreSQL and anything else running on the machine at the time.
-            "cpu_seconds_rest": .double(max(0, machine * cores * wall - workers - simulator)),
+            "cpu_seconds_postgres": .double(postgresSeconds - start.postgresSeconds),
+            // Anything else running on the machine at the time (other users' work).
+            "cpu_seconds_rest": .double(max(0, machine * cores * wall - workers - simulator - (postgresSeconds - start.postgresSeconds))),
             "load_average_at_end": .string((try? String(contentsOfFile: "/proc/loadavg", encoding: .utf8))?
                 .split(separator: " ").prefix(3).joined(separator: " ") ?? "?"),
         ]
