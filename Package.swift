@@ -154,8 +154,8 @@ let package = Package(
         .executableTarget(
             name: "onboard-bench",
             dependencies: [
-                "OnboardCLI", "OnboardCore", "OnboardRuntime", "OnboardSQLite", "OnboardWeb", "TelegentClient",
-                "TelegentSimulator",
+                "OnboardCLI", "OnboardCore", "OnboardPostgres", "OnboardRuntime", "OnboardSQLite", "OnboardWeb",
+                "TelegentClient", "TelegentSimulator",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Logging", package: "swift-log"),
@@ -169,7 +169,7 @@ let package = Package(
         .executableTarget(
             name: "onboard-torture",
             dependencies: [
-                "OnboardCore", "OnboardSQLite", "TelegentSimulator",
+                "OnboardCore", "OnboardPostgres", "OnboardRuntime", "OnboardSQLite", "TelegentSimulator",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "GRDB", package: "GRDB.swift"),
@@ -228,7 +228,8 @@ let package = Package(
         .testTarget(
             name: "OnboardTests",
             dependencies: [
-                "OnboardCLI", "OnboardCore", "OnboardRuntime", "OnboardSQLite", "OnboardWeb", "TelegentClient",
+                "OnboardCLI", "OnboardCore", "OnboardPostgres", "OnboardRuntime", "OnboardSQLite", "OnboardWeb",
+                "TelegentClient",
                 "TelegentSimulator",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),

@@ -14,9 +14,16 @@ extension PostgresCheckpointStore {
     /// must be two: a statement's snapshot is taken when it starts, so a single statement that waited for the lock
     /// would not see the reservation its predecessor just committed. The arithmetic is done by the server in
     /// microseconds, exactly.
+    ///
+    /// The commit does not wait for the server's disk (`synchronous_commit = off` for this transaction alone): it is
+    /// visible to every other process at once, as any commit, and only a crash of the server itself could lose the
+    /// last fraction of a second of reservations, which would let that many more requests leave after its restart
+    /// (the API would answer 429 and everyone pause; nothing is created twice). Waiting for the flush cost one disk
+    /// sync per request, two thirds of the engine's time per run on PostgreSQL (BENCHMARKS.md, overhead).
     public func reserveRequestSlot(credential: String, limit: Int, window: Duration) async throws -> Duration {
         precondition(limit > 0, "a request budget must allow at least one request")
         return try await write("reserving a request slot") { connection in
+            try await connection.execute("SET LOCAL synchronous_commit = off")
             try await lockBudget(connection, credential: credential)
             let rows = try await connection.rows(
                 """

@@ -45,29 +45,7 @@ extension PostgresCheckpointStore {
             if attempt.effect == .purchase {
                 try await takePurchaseSlot(connection, runID: attempt.runID, stepID: attempt.stepID)
             }
-            let step = try await connection.rows(
-                """
-                UPDATE steps SET status = \(StepStatus.running.rawValue), \
-                attempts = attempts + \(attempt.purpose == .send ? 1 : 0), updated_at = \(attempt.startedAt) \
-                WHERE run_id = \(attempt.runID) AND step_id = \(attempt.stepID) RETURNING step_id
-                """)
-            guard !step.isEmpty else {
-                throw StoreError(.notFound, "no step \(attempt.stepID) of run \(attempt.runID) in the database")
-            }
-            let inserted = try await connection.rows(
-                """
-                INSERT INTO attempts (run_id, step_id, purpose, idempotency_key, method, path, started_at, \
-                finished_at, outcome, status_code, error, effect, request_digest, inputs_digest, timeout, \
-                started_uptime, finished_uptime, boot_id, disproved_at) VALUES (\(attempt.runID), \(attempt.stepID), \
-                \(attempt.purpose.rawValue), \(attempt.idempotencyKey), \(attempt.method), \(attempt.path), \
-                \(attempt.startedAt), \(attempt.finishedAt), \(attempt.outcome?.rawValue), \(attempt.statusCode), \
-                \(attempt.error), \(attempt.effect.rawValue), \(attempt.requestDigest), \(attempt.inputsDigest), \
-                \(attempt.timeout), \(attempt.startedUptime), \(attempt.finishedUptime), \(attempt.bootID), \
-                \(attempt.disprovedAt)) RETURNING id
-                """)
-            var stored = attempt
-            stored.id = try inserted.first?.value("id", as: Int64.self)
-            return stored
+            return try await insertAttempt(connection, attempt)
         }
     }
 
@@ -116,17 +94,24 @@ extension PostgresCheckpointStore {
         let runID = lease.runID
         try await write("checkpointing step \(runID)/\(stepID)") { connection in
             try await requireLease(connection, lease)
-            if let attempt {
+            if let attempt, let id = attempt.id {
                 let finished = try await connection.rows(
                     """
                     UPDATE attempts SET outcome = \(AttemptOutcome.succeeded.rawValue), \
                     status_code = \(attempt.statusCode), finished_at = \(attempt.at.wall), \
                     finished_uptime = \(attempt.at.uptime) \
-                    WHERE id = \(attempt.id) AND run_id = \(runID) AND step_id = \(stepID) RETURNING id
+                    WHERE id = \(id) AND run_id = \(runID) AND step_id = \(stepID) RETURNING id
                     """)
                 guard !finished.isEmpty else {
-                    throw StoreError(.notFound, "no attempt \(attempt.id) of step \(stepID) of run \(runID) in the database")
+                    throw StoreError(.notFound, "no attempt \(id) of step \(stepID) of run \(runID) in the database")
                 }
+            } else if let attempt, var record = attempt.unrecorded, record.runID == runID, record.stepID == stepID {
+                // A read written only now, whole, with its answer (see `FinishedAttempt`).
+                record.outcome = .succeeded
+                record.statusCode = attempt.statusCode
+                record.finishedAt = attempt.at.wall
+                record.finishedUptime = attempt.at.uptime
+                _ = try await insertAttempt(connection, record)
             }
             let step = try await connection.rows(
                 """
@@ -204,4 +189,34 @@ extension PostgresCheckpointStore {
 func fetchClaimHolder(_ connection: PostgresConnection, _ claim: Claim) async throws -> String? {
     try await connection.rows("SELECT run_id FROM claims WHERE scope = \(claim.scope) AND value = \(claim.value)")
         .first?.value("run_id")
+}
+
+/// Inserts `attempt` as given and marks its step `running`, counting it on the step when its purpose is `.send`;
+/// the caller holds the transaction and has checked the lease. Returns the record with the id the store assigned.
+///
+/// - Throws: `StoreError` `notFound` when the step does not exist.
+func insertAttempt(_ connection: PostgresConnection, _ attempt: AttemptRecord) async throws -> AttemptRecord {
+    let step = try await connection.rows(
+        """
+        UPDATE steps SET status = \(StepStatus.running.rawValue), \
+        attempts = attempts + \(attempt.purpose == .send ? 1 : 0), updated_at = \(attempt.startedAt) \
+        WHERE run_id = \(attempt.runID) AND step_id = \(attempt.stepID) RETURNING step_id
+        """)
+    guard !step.isEmpty else {
+        throw StoreError(.notFound, "no step \(attempt.stepID) of run \(attempt.runID) in the database")
+    }
+    let inserted = try await connection.rows(
+        """
+        INSERT INTO attempts (run_id, step_id, purpose, idempotency_key, method, path, started_at, \
+        finished_at, outcome, status_code, error, effect, request_digest, inputs_digest, timeout, \
+        started_uptime, finished_uptime, boot_id, disproved_at) VALUES (\(attempt.runID), \(attempt.stepID), \
+        \(attempt.purpose.rawValue), \(attempt.idempotencyKey), \(attempt.method), \(attempt.path), \
+        \(attempt.startedAt), \(attempt.finishedAt), \(attempt.outcome?.rawValue), \(attempt.statusCode), \
+        \(attempt.error), \(attempt.effect.rawValue), \(attempt.requestDigest), \(attempt.inputsDigest), \
+        \(attempt.timeout), \(attempt.startedUptime), \(attempt.finishedUptime), \(attempt.bootID), \
+        \(attempt.disprovedAt)) RETURNING id
+        """)
+    var stored = attempt
+    stored.id = try inserted.first?.value("id", as: Int64.self)
+    return stored
 }

@@ -17,7 +17,11 @@ import TelegentClient
 public final class Worker: Sendable {
     public struct Options: Sendable {
         public var concurrency: Int
-        /// Return once nothing is runnable and nothing is running, instead of waiting for more work.
+        /// Return once no work is left that could still become runnable, instead of waiting for more: nothing is
+        /// runnable and no run (of the batch, with `batchID`) is being executed, here or by another process. A run
+        /// another worker holds keeps this one waiting: that worker may finish it (and its account's subscribers
+        /// become runnable) or die, and then its lease expires and this worker takes the run over. Subscribers of an
+        /// account that failed can never run, so they do not keep it waiting.
         public var untilIdle: Bool
         /// Only this batch's items.
         public var batchID: String?
@@ -87,19 +91,18 @@ public final class Worker: Sendable {
                 var inFlight = 0
                 var ticking = false
                 while !shutdown.isRequested {
-                    let free = options.concurrency - inFlight
-                    var leases: [Lease] = []
-                    if free > 0 {
-                        leases = try await store.claimRunnable(
-                            batchID: options.batchID, owners: (0..<free).map { _ in LeaseOwner.make().rawValue },
-                            duration: configuration.leaseDuration)
+                    var leases = try await claim(options.concurrency - inFlight)
+                    if leases.isEmpty && inFlight == 0 && options.untilIdle, try await !workHeldElsewhere() {
+                        // Nothing was being run anywhere just now, so what a run that ended a moment ago made
+                        // runnable (its account's subscribers) is claimable now: one last look, then stop.
+                        leases = try await claim(options.concurrency)
+                        if leases.isEmpty { break }
                     }
                     let claimedAt = ContinuousClock.now
                     for lease in leases {
                         inFlight += 1
                         group.addTask { await self.execute(lease, claimedAt: claimedAt) }
                     }
-                    if leases.isEmpty && inFlight == 0 && options.untilIdle { break }
                     if !leases.isEmpty && inFlight < options.concurrency { continue }
                     // Nothing more to claim now: wait for an execution to end (an account done makes its
                     // subscribers runnable) or for the poll interval (another worker's may have).
@@ -132,6 +135,21 @@ public final class Worker: Sendable {
         }
         await shutdownTransports()
         return summary
+    }
+
+    /// Takes up to `count` runnable runs, each under a lease of a new owner (one per execution).
+    private func claim(_ count: Int) async throws -> [Lease] {
+        guard count > 0 else { return [] }
+        return try await store.claimRunnable(
+            batchID: options.batchID, owners: (0..<count).map { _ in LeaseOwner.make().rawValue },
+            duration: configuration.leaseDuration)
+    }
+
+    /// Whether another execution (another worker, a `batch` or `run` process) holds a run in scope: its status is
+    /// `running`. Such a run either ends (and may make others runnable) or its lease expires and it can be claimed.
+    private func workHeldElsewhere() async throws -> Bool {
+        let counts = try await store.runCounts(matching: RunFilter(batchID: options.batchID))
+        return (counts[.running] ?? 0) > 0
     }
 
     /// Executes one claimed run; never throws (a failure is the item's outcome).

@@ -30,8 +30,13 @@ public final class SimulatorWorld: Sendable {
         state.withLock { $0.ledger }
     }
 
-    /// Forgets everything: records, tokens, counters, rate-limit windows and fault rules (those of the
-    /// configuration too). The inventory is rebuilt from the seed.
+    /// When each API request arrived since the start (or the last reset); the content of `GET /_sim/requests`.
+    public func requestLog() -> RequestLog {
+        state.withLock { $0.arrivals.log }
+    }
+
+    /// Forgets everything: records, tokens, counters, the request log, rate-limit windows and fault rules (those of
+    /// the configuration too). The inventory is rebuilt from the seed.
     public func reset() {
         var fresh = WorldState(configuration: configuration)
         fresh.faults.removeAll()

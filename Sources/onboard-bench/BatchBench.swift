@@ -54,15 +54,25 @@ struct BatchBench: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "batch",
         abstract: "Wall time and requests per subscriber of a batch, against the physical limit.",
-        discussion: "Example: swift run -c release onboard-bench batch --subscribers 1000 --accounts 50 --latency 20 --concurrency 32")
+        discussion: """
+            Examples:
+              swift run -c release onboard-bench batch --subscribers 1000 --accounts 50 --latency 20 --concurrency 32
+              onboard-bench batch --workers 3 --db postgres://onboard@127.0.0.1:5432/postgres --concurrency 32
+            With --workers N the batch is enqueued (`onboard batch --enqueue`, the binary beside this one) and N \
+            `onboard worker --until-idle` processes execute it, each with --concurrency items in flight; the wall \
+            time runs from their start to the last one's exit. --db postgres://… gets a new schema, dropped after.
+            """)
 
     @Option(help: "Subscribers.") var subscribers: Int = 1000
     @Option(help: "Accounts.") var accounts: Int = 50
     @Option(help: "Simulator latency per request, ms.") var latency: Int = 20
-    @Option(help: "Items in flight.") var concurrency: Int = 32
+    @Option(help: "Items in flight (per worker with --workers).") var concurrency: Int = 32
+    @Option(help: "Run the batch with this many `onboard worker` processes instead of in this process.") var workers: Int = 0
+    @Option(help: "The database of --workers: a postgres:// server (a new schema) or a SQLite file (default: a new one).") var db: String?
     @Option(help: "Write the figures as JSON to this file.") var json: String?
 
     func run() async throws {
+        if workers > 0 { return try await runWorkers() }
         let directory = try BenchFiles.temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: directory) }
         let manifestPath = try writeManifest(in: directory, accounts: accounts, subscribers: subscribers, csv: false)
@@ -98,20 +108,84 @@ struct BatchBench: AsyncParsableCommand {
     }
 }
 
+extension BatchBench {
+    /// The batch executed by `workers` worker processes on a shared database.
+    func runWorkers() async throws {
+        let directory = try BenchFiles.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let manifestPath = try writeManifest(in: directory, accounts: accounts, subscribers: subscribers, csv: false)
+        let database = try BenchDatabase(db, directory: directory)
+        let configuration = SimulatorConfiguration(
+            rateLimitPerMinute: nil, latency: .milliseconds(latency), numbersPerArea: subscribers + 1000)
+        do {
+            let figures = try await TelegentSimulator.withRunning(configuration) { simulator in
+                let run = try await enqueueAndWork(
+                    manifestPath: manifestPath, database: database, simulator: simulator, directory: directory,
+                    workers: workers, concurrency: concurrency, rate: "1000000/min")
+                let ledger = simulator.world.ledger()
+                let counts = try await withOpenStore(database.location) { try await $0.runCounts(matching: RunFilter()) }
+                let physical = Double(ledger.requests) * Double(latency) / 1000 / Double(concurrency * workers)
+                var figures: [String: JSONValue] = [
+                    "scenario": "batch", "backend": .string(database.backend), "workers": .int(workers),
+                    "subscribers": .int(subscribers), "accounts": .int(accounts), "latency_ms": .int(latency),
+                    "concurrency_per_worker": .int(concurrency), "wall_seconds": .double(run.wallSeconds),
+                    "enqueue_seconds": .double(run.enqueueSeconds), "requests": .int(ledger.requests),
+                    "token_requests": .int(ledger.tokensIssued),
+                    "requests_per_subscriber": .double(Double(ledger.requests) / Double(subscribers)),
+                    "physical_limit_seconds": .double(physical), "ratio_to_physical_limit": .double(run.wallSeconds / physical),
+                    "items_done": .int(counts[.done] ?? 0), "items_total": .int(counts.values.reduce(0, +)),
+                    "items_per_worker": .array(run.executed.map(JSONValue.int)),
+                    "ledger_purchases": .int(ledger.purchases), "ledger_accounts": .int(ledger.accounts),
+                ]
+                figures.merge(run.cpu) { $1 }
+                return figures
+            }
+            await database.drop()
+            try writeFigures(figures, to: json)
+        } catch {
+            await database.drop()
+            throw error
+        }
+    }
+}
+
+/// Opens the store at `location`, runs `body`, closes it.
+func withOpenStore<T: Sendable>(_ location: StoreLocation, _ body: (any CheckpointStore) async throws -> T) async throws -> T {
+    let store = try await location.open(create: false)
+    do {
+        let result = try await body(store)
+        try await store.close()
+        return result
+    } catch {
+        try? await store.close()
+        throw error
+    }
+}
+
 /// `ratelimit`: the simulator limits each credential to R per minute; a batch far larger than R·D runs for D
 /// seconds under onboard's limiter; the achieved rate as a share of R, and the 429s.
 struct RateLimitBench: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "ratelimit",
         abstract: "Achieved request rate under the API's limit, as a share of it, and the count of 429s.",
-        discussion: "Example: swift run -c release onboard-bench ratelimit --rate 50 --seconds 180")
+        discussion: """
+            Examples:
+              swift run -c release onboard-bench ratelimit --rate 50 --seconds 180
+              onboard-bench ratelimit --workers 3 --db postgres://onboard@127.0.0.1:5432/postgres --rate 50 --seconds 180
+            With --workers N, N `onboard worker` processes (each given --rate) share the credential's budget in the \
+            database; they are stopped (SIGTERM) after --seconds, and the simulator's request log gives the \
+            requests in each 60 s window from the first one and in the busiest 60 s span.
+            """)
 
     @Option(help: "Requests per minute, enforced by the simulator and configured in onboard.") var rate: Int = 50
     @Option(help: "How long to run.") var seconds: Int = 180
-    @Option(help: "Items in flight.") var concurrency: Int = 8
+    @Option(help: "Items in flight (per worker with --workers).") var concurrency: Int = 8
+    @Option(help: "Run `onboard worker` processes instead of one batch in this process.") var workers: Int = 0
+    @Option(help: "The database of --workers: a postgres:// server (a new schema) or a SQLite file (default: a new one).") var db: String?
     @Option(help: "Write the figures as JSON to this file.") var json: String?
 
     func run() async throws {
+        if workers > 0 { return try await runWorkers() }
         let directory = try BenchFiles.temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: directory) }
         // Enough work that the limiter, not the work, decides.
@@ -150,6 +224,50 @@ struct RateLimitBench: AsyncParsableCommand {
             ] as [String: JSONValue]
         }
         try writeFigures(figures, to: json)
+    }
+}
+
+extension RateLimitBench {
+    /// `workers` worker processes at `rate` each, on one database, for `seconds`.
+    func runWorkers() async throws {
+        let directory = try BenchFiles.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let subscribers = max(20, rate * seconds / 60 / 4 + 20)
+        let manifestPath = try writeManifest(in: directory, accounts: max(1, subscribers / 10), subscribers: subscribers, csv: false)
+        let database = try BenchDatabase(db, directory: directory)
+        let configuration = SimulatorConfiguration(rateLimitPerMinute: rate, numbersPerArea: subscribers + 1000)
+        do {
+            let figures = try await TelegentSimulator.withRunning(configuration) { simulator in
+                let run = try await enqueueAndWork(
+                    manifestPath: manifestPath, database: database, simulator: simulator, directory: directory,
+                    workers: workers, concurrency: concurrency, rate: "\(rate)/min", stopAfter: .seconds(seconds))
+                let ledger = simulator.world.ledger()
+                let log = simulator.world.requestLog()
+                // Windows from the first request, which is when the workers started working.
+                let first = log.arrivalsMs.min() ?? 0
+                let shifted = RequestLog(arrivalsMs: log.arrivalsMs.map { $0 - first })
+                let windows = shifted.countsPerWindow(of: .seconds(60))
+                let accepted = ledger.requests - ledger.rateLimited
+                let perMinute = Double(accepted) / (Double(seconds) / 60)
+                var figures: [String: JSONValue] = [
+                    "scenario": "ratelimit", "backend": .string(database.backend), "workers": .int(workers),
+                    "limit_per_minute": .int(rate), "seconds": .int(seconds), "elapsed_seconds": .double(run.wallSeconds),
+                    "requests": .int(ledger.requests), "accepted": .int(accepted),
+                    "achieved_per_minute": .double(perMinute), "share_of_limit": .double(perMinute / Double(rate)),
+                    "rate_limited_429": .int(ledger.rateLimited),
+                    "requests_per_60s_window": .array(windows.map(JSONValue.int)),
+                    "busiest_60s_span": .int(log.mostInAnyWindow(of: .seconds(60)).count),
+                    "items_per_worker": .array(run.executed.map(JSONValue.int)),
+                ]
+                figures.merge(run.cpu) { $1 }
+                return figures
+            }
+            await database.drop()
+            try writeFigures(figures, to: json)
+        } catch {
+            await database.drop()
+            throw error
+        }
     }
 }
 

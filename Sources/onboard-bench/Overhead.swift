@@ -11,7 +11,14 @@ import TelegentSimulator
 struct Overhead: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Engine overhead per complete run: onboard vs the bare client, sequential, zero latency.",
-        discussion: "Example: swift run -c release onboard-bench overhead --runs 200 --rounds 3")
+        discussion: """
+            Examples:
+              swift run -c release onboard-bench overhead --runs 200 --rounds 3
+              onboard-bench overhead --runs 200 --rounds 3 --db postgres://onboard@127.0.0.1:5432/postgres
+            --db postgres://… keeps the checkpoints in a new schema of that server (dropped afterwards); there, as \
+            for `onboard run --db postgres://…`, every request also takes a slot of the rate budget kept in the \
+            database (--no-shared-budget leaves that out, to show its part).
+            """)
 
     @Option(help: "Complete runs per round.")
     var runs: Int = 200
@@ -24,6 +31,12 @@ struct Overhead: AsyncParsableCommand {
 
     @Flag(help: "Enable the voice route (8 steps instead of 7).")
     var voice = false
+
+    @Option(help: "The database: a postgres:// server (a new schema per round) instead of a new SQLite file per round.")
+    var db: String?
+
+    @Flag(help: "On PostgreSQL, do not keep the rate budget in the database (the default there, as the CLI does).")
+    var noSharedBudget = false
 
     @Option(help: "Write the figures as JSON to this file.")
     var json: String?
@@ -38,10 +51,20 @@ struct Overhead: AsyncParsableCommand {
             for round in 0..<rounds {
                 let directory = try BenchFiles.temporaryDirectory()
                 defer { try? FileManager.default.removeItem(at: directory) }
-                let store = try SQLiteCheckpointStore(
-                    path: directory.appendingPathComponent("bench.sqlite").path,
-                    durability: SQLiteCheckpointStore.Durability(rawValue: durability) ?? .beforeRequests)
+                let database = try db.map { try BenchDatabase($0, directory: directory) }
+                let store: any CheckpointStore
+                if let database {
+                    store = try await database.location.open(create: true)
+                } else {
+                    store = try SQLiteCheckpointStore(
+                        path: directory.appendingPathComponent("bench.sqlite").path,
+                        durability: SQLiteCheckpointStore.Durability(rawValue: durability) ?? .beforeRequests)
+                }
                 var configuration = benchConfiguration(simulator, directory: directory)
+                if let database {
+                    configuration.database = database.location
+                    if noSharedBudget { configuration.sharedRateLimit = false }
+                }
                 configuration.environment = ["PW": "bench-Passw0rd"]
                 let (milliseconds, steps) = try await Engine.with(configuration, definition: workflow, store: store) {
                     (engine: Engine) async throws -> (Double, Int) in
@@ -63,7 +86,8 @@ struct Overhead: AsyncParsableCommand {
                     }
                     return ((clock.now - start).seconds * 1000 / Double(runs), steps)
                 }
-                try store.close()
+                try await store.close()
+                await database?.drop()
                 engine.append(milliseconds)
                 stepsPerRun = steps
 
@@ -78,7 +102,9 @@ struct Overhead: AsyncParsableCommand {
             }
             let engineMedian = median(engine), bareMedian = median(bare)
             return [
-                "scenario": "overhead", "durability": .string(durability), "runs_per_round": .int(runs), "rounds": .int(rounds), "steps_per_run": .int(stepsPerRun),
+                "scenario": "overhead", "backend": .string(db.map { StoreLocation($0).isPostgres ? "postgres" : "sqlite" } ?? "sqlite"),
+                "shared_budget": .bool(db.map { StoreLocation($0).isPostgres } ?? false && !noSharedBudget),
+                "durability": .string(db == nil ? durability : "server"), "runs_per_round": .int(runs), "rounds": .int(rounds), "steps_per_run": .int(stepsPerRun),
                 "engine_ms_per_run": .double(engineMedian), "bare_ms_per_run": .double(bareMedian),
                 "overhead_ms_per_run": .double(engineMedian - bareMedian),
                 "engine_ms_per_step": .double(engineMedian / Double(max(stepsPerRun, 1))),

@@ -126,6 +126,12 @@ struct Simulator: Sendable {
         return try JSONDecoder().decode(Ledger.self, from: Data(text.utf8))
     }
 
+    /// When each API request arrived (`GET /_sim/requests`).
+    func requestLog() async throws -> RequestLog {
+        let text = try await get("/_sim/requests")
+        return try JSONDecoder().decode(RequestLog.self, from: Data(text.utf8))
+    }
+
     func stop() async {
         await child.stop()
     }

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import OnboardCore
 
 /// `onboard-torture`: SIGKILLs `onboard batch` at random instants against a faulty simulator, lets it finish, and
 /// checks that nothing was created twice or lost and that the checkpoint database is intact.
@@ -25,12 +26,20 @@ struct Torture: AsyncParsableCommand {
               - the database: PRAGMA integrity_check is ok, every run is done, one subscriber run per item;
               - one more `onboard batch` makes zero requests.
 
+            With --workers N --db postgres://…, the batch is enqueued once (`onboard batch --enqueue`) into a \
+            schema of its own on that server, and N `onboard worker --until-idle` processes execute it, each at \
+            --rate; one of them, at random, is SIGKILLed every --kill-interval seconds on average and restarted at \
+            once, until KILLS kills. The workers then finish on their own (a final `onboard batch` retries any \
+            item that failed), and besides the ledger, every run done and a last worker making zero requests, the \
+            simulator's request log must show at most R requests in any window of the rate (any 60 s for 300/min).
+
             Prints one verdict line (`torture: PASS …` or `torture: FAIL …`). Exit codes: 0 PASS, 1 FAIL (the \
             work directory is kept), 2 bad options or missing binaries, 130 interrupted.
 
             Example:
               swift build && .build/debug/onboard-torture --items 20 --kills 20
               swift build -c release && .build/release/onboard-torture --items 100 --kills 200 --fault-rate 0.2 --json torture.json
+              .build/release/onboard-torture --workers 3 --db postgres://onboard@127.0.0.1:5432/postgres --kills 100
             """)
 
     @Option(help: ArgumentHelp("Subscribers in the batch (accounts: max(1, N/5)).", valueName: "n"))
@@ -87,6 +96,18 @@ struct Torture: AsyncParsableCommand {
     @Option(help: ArgumentHelp("Global timeout in seconds: then everything is killed and the verdict is FAIL.", valueName: "s"))
     var timeout = 1_200.0
 
+    @Option(help: ArgumentHelp("Run N `onboard worker` processes on an enqueued batch instead of `onboard batch` (needs --db postgres://…); SIGKILL them at random instants and restart them.", valueName: "n"))
+    var workers = 0
+
+    @Option(help: ArgumentHelp("A PostgreSQL server for the worker torture (a user allowed to create schemas): the torture keeps its runs in a schema of its own there, dropped after a PASS unless --keep.", valueName: "url"))
+    var db: String?
+
+    @Option(help: ArgumentHelp("With --workers: the rate every worker is given (--rate); the simulator must never see more than that in any window of it.", valueName: "r"))
+    var rate = "300/min"
+
+    @Option(help: ArgumentHelp("With --workers: mean seconds between kills (each delay uniform in [0, 2×mean]).", valueName: "s"))
+    var killInterval = 1.0
+
     func validate() throws {
         guard items >= 1 else { throw ValidationError("--items must be at least 1 (got \(items)).") }
         guard kills >= 0 else { throw ValidationError("--kills must not be negative (got \(kills)).") }
@@ -102,6 +123,16 @@ struct Torture: AsyncParsableCommand {
             throw ValidationError("--slow-ms must be longer than --request-timeout (got \(slowMs) ms and \(requestTimeout) s).")
         }
         guard leaseSeconds >= 1 else { throw ValidationError("--lease-seconds must be at least 1 (got \(leaseSeconds)).") }
+        guard workers >= 0 else { throw ValidationError("--workers must not be negative (got \(workers)).") }
+        if workers > 0 {
+            guard let db, db.lowercased().hasPrefix("postgres://") || db.lowercased().hasPrefix("postgresql://") else {
+                throw ValidationError("--workers needs --db postgres://USER@HOST:PORT/DATABASE: workers share a server database.")
+            }
+            guard RateSpec(parsing: rate) != nil else { throw ValidationError("--rate \(rate): write 300/min, 50, 10/5s.") }
+            guard killInterval > 0 else { throw ValidationError("--kill-interval must be positive (got \(killInterval)).") }
+        } else if db != nil {
+            throw ValidationError("--db is for the worker torture (--workers N); the batch torture runs on a SQLite file of its own.")
+        }
     }
 
     func run() async throws {

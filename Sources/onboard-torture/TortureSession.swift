@@ -1,6 +1,6 @@
 import Foundation
+import OnboardPostgres
 import TelegentSimulator
-import UnixSignals
 
 /// One torture: simulator up, manifest written, the kill loop, the final runs, the checks and the verdict.
 struct TortureSession {
@@ -32,6 +32,10 @@ struct TortureSession {
     var lastRun: Child?
     var delays: [Double] = []
     var problems: [String] = []
+    /// The worker torture's schema on the --db server (nil for the batch torture, which uses a SQLite file).
+    var sharedDatabase: PostgresScratchSchema?
+    /// `onboard worker` processes started so far (the worker torture).
+    var workerStarts = 0
 
     init(options: Torture, binaries: (onboard: String, simulator: String), workDir: String, isTemporaryWorkDir: Bool) {
         self.options = options
@@ -49,6 +53,8 @@ struct TortureSession {
 
     var elapsed: Double { (ContinuousClock.now - started).seconds }
     var databasePath: String { workDir + "/onboard.sqlite" }
+    /// What `--db` gets: the worker torture's schema on the server, else the SQLite file.
+    var databaseArgument: String { sharedDatabase?.url ?? databasePath }
     /// How long the API may still apply a request after onboard stopped waiting: the slowest fault beyond the
     /// request timeout (a slow answer), or the 300 ms fault latency of a killed run's request, plus a margin.
     var settleWindow: Double {
@@ -76,14 +82,26 @@ struct TortureSession {
             simulator = sim
             say("torture: telegent-sim at \(sim.baseURL) (latency \(options.latency) ms, fault rate \(options.faultRate), fault latency \(options.faultLatency) ms, seed \(options.seed))")
             say("torture: \(manifest.items) subscriber(s) under \(manifest.accounts) account(s), concurrency \(options.concurrency), \(options.kills) kill(s)")
-            try await killLoop(simulator: sim)
-            let converged = try await finalRuns(baseURL: sim.baseURL)
-            figures = try await check(simulator: sim, converged: converged)
+            if options.workers > 0 {
+                figures = try await workerTorture(simulator: sim)
+            } else {
+                try await killLoop(simulator: sim)
+                let converged = try await finalRuns(baseURL: sim.baseURL)
+                figures = try await check(simulator: sim, converged: converged)
+            }
         } catch {
             problems.append("error: \(error)")
         }
         if let simulator { await simulator.stop() }
-        return await verdict(figures)
+        let passed = await verdict(figures)
+        if let sharedDatabase {
+            if passed && !options.keep {
+                await sharedDatabase.drop()
+            } else {
+                say("torture: the runs are kept in schema \(sharedDatabase.name): --db '\(sharedDatabase.url)'")
+            }
+        }
+        return passed
     }
 
     // MARK: - Runs
@@ -276,6 +294,10 @@ struct TortureSession {
             + "fault_rate=\(options.faultRate) seed=\(options.seed) runs=\(runs) kills_mid_api=\(killsMidAPI) duplicates=\(figures.duplicates) "
             + "lost=\(figures.lost) integrity=\(figures.integrity) in \(String(format: "%.1f", elapsed)) s"
         if !wrongAreas.isEmpty { line += " wrong_area=\(wrongAreas.count)" }
+        if options.workers > 0 {
+            line += " workers=\(options.workers) worker_starts=\(workerStarts) rate=\(options.rate)"
+            if let busiest = figures.busiestWindow { line += " busiest_window=\(busiest)" }
+        }
         if !passed {
             line += " | " + problems.joined(separator: "; ").replacingOccurrences(of: "\n", with: " ⏎ ")
             line += " | work dir kept: \(workDir)"
@@ -297,6 +319,13 @@ struct TortureSession {
                 "rerun_requests": figures.rerunRequests, "elapsed_s": (elapsed * 10).rounded() / 10,
                 "problems": problems, "work_dir": workDir, "suspects": figures.suspects,
             ]
+            if options.workers > 0 {
+                document["workers"] = options.workers
+                document["worker_starts"] = workerStarts
+                document["rate"] = options.rate
+                document["busiest_window_requests"] = figures.busiestWindow ?? -1
+                document["requests_per_window"] = figures.requestsPerWindow
+            }
             if !delays.isEmpty {
                 let sorted = delays.sorted()
                 document["kill_delay_s"] = ["min": sorted[0], "median": sorted[sorted.count / 2], "max": sorted[sorted.count - 1]]
@@ -324,7 +353,7 @@ struct TortureSession {
         do {
             let child = try Child(
                 name: "onboard show", executable: binaries.onboard,
-                arguments: ["show", key, "--db", databasePath, "--json"], environment: environment, directory: workDir,
+                arguments: ["show", key, "--db", databaseArgument, "--json"], environment: environment, directory: workDir,
                 stdoutPath: "\(workDir)/show-\(safe).json", stderrPath: "\(workDir)/show-\(safe).err")
             _ = await child.wait()
             let text = (try? String(contentsOfFile: child.stdoutPath, encoding: .utf8)) ?? ""
@@ -348,56 +377,14 @@ struct Figures {
     var unfinishedAttempts = 0
     var rerunRequests = 0
     var ledger: Ledger?
+    /// The worker torture: the most requests the simulator saw in one window of the rate, and per fixed window.
+    var busiestWindow: Int?
+    var requestsPerWindow: [Int] = []
 }
 
 extension Duration {
     var seconds: Double {
         let (seconds, attoseconds) = components
         return Double(seconds) + Double(attoseconds) / 1e18
-    }
-}
-
-/// The global timeout and SIGINT/SIGTERM: both kill every child at once (the simulator included) and exit.
-///
-/// Signals come through swift-service-lifecycle's `UnixSignalsSequence` (as in `onboard` itself); both watchers
-/// are child tasks of one task, so ``cancel()`` ends them together.
-final class GuardRails: Sendable {
-    private let watchers: Task<Void, Never>
-
-    init(timeout: Double, workDir: String, json: String?) {
-        // Ignored until UnixSignals has registered its handlers (asynchronously), so an early Ctrl-C cannot leave
-        // the children running.
-        for number in [SIGINT, SIGTERM] { signal(number, SIG_IGN) }
-        // --timeout is validated positive; `inf` is "no timeout" (about 30 years), which `Duration` can hold.
-        let limit = Duration.seconds(min(timeout, 1e9))
-        watchers = Task {
-            await withTaskGroup(of: Void.self) { group in
-                group.addTask {
-                    guard (try? await Task.sleep(for: limit)) != nil else { return }
-                    Children.killAll()
-                    let message = "still running after \(Int(min(timeout, 1e9))) s (--timeout); every child killed"
-                    say("torture: FAIL timeout: \(message) | work dir kept: \(workDir)")
-                    if let json {
-                        let document: [String: Any] = ["verdict": "FAIL", "problems": ["timeout: " + message], "work_dir": workDir]
-                        if let data = try? JSONSerialization.data(withJSONObject: document, options: [.prettyPrinted, .sortedKeys]) {
-                            _ = FileManager.default.createFile(atPath: json, contents: data + Data("\n".utf8))
-                        }
-                    }
-                    exit(1)
-                }
-                group.addTask {
-                    for await _ in await UnixSignalsSequence(trapping: .sigint, .sigterm) {
-                        Children.killAll()
-                        say("torture: interrupted; every child killed | work dir kept: \(workDir)")
-                        exit(130)
-                    }
-                }
-            }
-        }
-    }
-
-    func cancel() {
-        watchers.cancel()
-        for number in [SIGINT, SIGTERM] { signal(number, SIG_DFL) }
     }
 }

@@ -134,6 +134,13 @@ import Testing
         #expect(RateSpec(parsing: "2/s")?.perMinute == 120)
         #expect(RateSpec(parsing: "fast") == nil)
         #expect(RateSpec(parsing: "0") == nil)
+        // A window of several units, for APIs (and tests) that count over one.
+        #expect(RateSpec(parsing: "10/5s") == RateSpec(requests: 10, per: .seconds(5)))
+        #expect(RateSpec(parsing: "100/2min") == RateSpec(requests: 100, per: .seconds(120)))
+        #expect(RateSpec(parsing: "10/0s") == nil)
+        #expect(RateSpec(parsing: "10/2days") == nil)
+        #expect(RateSpec(parsing: "10/25h") == nil)
+        #expect(["50/min", "2/s", "100/h", "10/5s", "100/2min"].map { RateSpec(parsing: $0)?.description } == ["50/min", "2/s", "100/h", "10/5s", "100/2min"])
     }
 }
 

@@ -40,6 +40,29 @@ struct StepContractTests {
         }
     }
 
+    /// A read's attempt is written only after its answer, with the step's outputs (`FinishedAttempt(unrecorded:)`).
+    @Test("A read written whole with its step's outputs: one attempt, succeeded, counted on the step", arguments: StoreFactory.available)
+    func readRecordedWithItsOutputs(_ factory: StoreFactory) async throws {
+        try await withStore(factory) { store, _ in
+            let run = sampleRun("acme")
+            _ = try await store.createRun(run, stepIDs: quickstartSteps)
+            let held = try await lease(store, run.id)
+            var read = sampleAttempt(run, "create_route", effect: .read)
+            read.method = "GET"
+            let end = ClockReading(wall: time(12), uptime: 1012.25, bootID: "boot-1")
+            try await store.completeStep(
+                held, stepID: "create_route", outputs: ["total": 3], inputDigest: "d", claims: [],
+                attempt: FinishedAttempt(unrecorded: read, statusCode: 200, at: end))
+            let attempts = try await store.attempts(runID: run.id, stepID: "create_route")
+            #expect(attempts.count == 1)
+            let stored = try #require(attempts.first)
+            #expect(stored.outcome == .succeeded && stored.statusCode == 200 && stored.method == "GET")
+            #expect(stored.finishedAt == time(12) && stored.finishedUptime == 1012.25)
+            let step = try #require(try await store.steps(runID: run.id).first { $0.stepID == "create_route" })
+            #expect(step.status == .done && step.attempts == 1 && step.outputs == ["total": 3])
+        }
+    }
+
     @Test("An attempt begun and never finished is in doubt for the next store that opens the database", arguments: StoreFactory.available)
     func inDoubtAcrossStores(_ factory: StoreFactory) async throws {
         try await withStore(factory) { store, fixture in

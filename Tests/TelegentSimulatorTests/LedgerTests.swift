@@ -40,6 +40,33 @@ struct LedgerTests {
         }
     }
 
+    @Test func requestLogHasOneArrivalPerAPIRequestOldestFirst() async throws {
+        try await withSimulator { simulator, client in
+            _ = try await Fixture.numberOwner(client)
+            _ = try await client.send(.GET, "/_sim/ledger")  // admin calls are not logged
+            let reply = try await client.send(.GET, "/_sim/requests")
+            #expect(reply.status == 200)
+            let log = try JSONDecoder().decode(RequestLog.self, from: reply.data)
+            #expect(log.arrivalsMs.count == simulator.world.ledger().requests)
+            #expect(log.arrivalsMs == log.arrivalsMs.sorted())
+            #expect(log.forgotten == 0)
+            #expect(log.mostInAnyWindow(of: .seconds(3600)).count == log.arrivalsMs.count)
+
+            #expect(try await client.send(.POST, "/_sim/reset").status == 200)
+            #expect(simulator.world.requestLog() == RequestLog())
+        }
+    }
+
+    @Test func requestLogCountsTheBusiestWindow() {
+        let log = RequestLog(arrivalsMs: [0, 100, 900, 1_000, 1_001, 1_500, 2_600, 2_601])
+        // [0, 1000] holds 4 arrivals (both ends count), [900, 1900] holds 4 too; the first such span starts at 0.
+        #expect(log.mostInAnyWindow(of: .seconds(1)) == (4, 0))
+        #expect(log.mostInAnyWindow(of: .milliseconds(1)).count == 2)
+        #expect(log.countsPerWindow(of: .seconds(1)) == [3, 3, 2])
+        #expect(RequestLog().mostInAnyWindow(of: .seconds(60)) == (0, 0))
+        #expect(RequestLog().countsPerWindow(of: .seconds(60)) == [])
+    }
+
     @Test func resetForgetsEverythingAndRebuildsTheInventory() async throws {
         try await withSimulator { simulator, client in
             let owner = try await Fixture.numberOwner(client)

@@ -37,7 +37,7 @@ struct BatchCommand: AsyncParsableCommand {
     @Flag(help: "Apply changed inputs to items whose finished steps saw other inputs (otherwise: reported as drift).")
     var acceptChanges = false
 
-    @Flag(help: "Validate and store the items in the database for `onboard worker`s, and return at once.")
+    @Flag(help: "Validate and store the items in the database for `onboard worker`s, and return at once (again: new items are added, failed ones queued again).")
     var enqueue = false
 
     @Flag(help: "Let subscribers_csv name a file outside the manifest's folder (refused otherwise).")

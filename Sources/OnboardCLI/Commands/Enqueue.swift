@@ -53,26 +53,41 @@ struct Enqueue {
                 BatchRecord(id: batchID, manifestPath: manifest.file, workflow: definition.name, createdAt: now, updatedAt: now))
             if let maxPurchases { try await store.setPurchaseCeiling(scope: batchID, maxPurchases: maxPurchases) }
             var accepted = 0
+            var requeued = 0
             _ = try await manifest.forEachItem(definition: definition, environment: environment) { item in
                 let parentID = item.kind == .subscriber ? Runner.runID(forKey: item.accountKey) : nil
                 let run = try await runner.prepare(
                     key: item.key, kind: item.kind, inputs: item.inputs, inputPath: manifest.file, parentID: parentID,
                     batchID: batchID, workflowPath: workflow.path)
                 if acceptChanges, !(try await runner.acceptChanges(run, inputs: item.inputs)).isEmpty { accepted += 1 }
+                if try await Self.requeue(run.id, store: store) { requeued += 1 }
             }
             if json {
                 print(JSONValue.object([
                     "batch": .string(batchID), "items": .int(items), "to_run": .int(estimate.items),
-                    "purchases": .int(estimate.purchases), "accepted_changes": .int(accepted),
+                    "purchases": .int(estimate.purchases), "accepted_changes": .int(accepted), "requeued": .int(requeued),
                 ]).prettyString())
             } else {
                 let db = HintContext(database: database).dbFlag
                 print("enqueued batch \(batchID) (\(TerminalText.escape(manifest.name))): \(items) items, \(estimate.items) to run"
+                    + (requeued > 0 ? " (\(requeued) that had failed, queued again)" : "")
                     + (accepted > 0 ? ", \(accepted) with accepted changes" : ""))
                 print("start workers, on any machine with this database: onboard worker\(db) --batch \(batchID)")
             }
             return .done
         }
+    }
+
+    /// Puts run `id` back in the queue when it failed (workers take only pending, interrupted and abandoned runs),
+    /// as a rerun of `onboard batch` retries it: `pending` again, its last error kept for `onboard show` until a
+    /// worker takes it. A run some execution holds right now is left alone. True when it was queued again.
+    static func requeue(_ id: String, store: any CheckpointStore) async throws -> Bool {
+        guard let run = try await store.run(id: id), run.status == .failed else { return false }
+        let acquisition = try await store.acquireLease(
+            runID: id, owner: LeaseOwner.make().rawValue, duration: .seconds(30), replacing: nil)
+        guard case .acquired(let lease) = acquisition else { return false }
+        try await store.finishRun(lease, status: .pending, lastError: run.lastError)
+        return true
     }
 
     private func withStore<T>(_ body: (any CheckpointStore) async throws -> T) async throws -> T {

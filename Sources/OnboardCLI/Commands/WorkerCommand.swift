@@ -24,7 +24,7 @@ struct WorkerCommand: AsyncParsableCommand {
     @Option(help: "Items executed at once by this worker.")
     var concurrency: Int = 8
 
-    @Flag(help: "Exit once nothing is runnable and nothing is running (instead of waiting for more work).")
+    @Flag(help: "Exit once no work is left: nothing runnable, and nothing being run here or by another worker (a dead worker's items are taken over once their leases expire).")
     var untilIdle = false
 
     @Option(help: "Only the items of this batch.")

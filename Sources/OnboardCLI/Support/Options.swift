@@ -45,7 +45,7 @@ struct APIOptions: ParsableArguments {
             valueName: "url"))
     var baseURL: String?
 
-    @Option(name: .long, help: "Requests per minute for this process, token calls included: 50 or 50/min (the standard tier).")
+    @Option(name: .long, help: "Requests per minute, token calls included: 50 or 50/min (the standard tier); another window: 10/5s. On a shared database (PostgreSQL, workers) every process using the credential keeps it together.")
     var rate: String = "50/min"
 
     @Option(
@@ -80,7 +80,7 @@ struct APIOptions: ParsableArguments {
 
     func rateSpec() throws -> RateSpec {
         guard let spec = RateSpec(parsing: rate) else {
-            throw CLIError.badInput("--rate \(rate): write requests per minute, like 50 or 50/min")
+            throw CLIError.badInput("--rate \(rate): write requests per minute, like 50 or 50/min (or per window: 10/5s)")
         }
         return spec
     }

@@ -107,7 +107,8 @@ public actor RateLimiter {
     }
 }
 
-/// A rate as users write it: `50`, `50/min`, `50/m`, `2/s`, `100/h`. There is no `off`: every request onboard sends
+/// A rate as users write it: `50`, `50/min`, `50/m`, `2/s`, `100/h`, or over a window of several units: `10/5s`,
+/// `100/2min` (for an API that counts its limit over such a window). There is no `off`: every request onboard sends
 /// to an API goes through a limiter (an enterprise tier sets its own number); only the simulator's limit can be off.
 public struct RateSpec: Sendable, Hashable, CustomStringConvertible {
     public var requests: Int
@@ -118,23 +119,35 @@ public struct RateSpec: Sendable, Hashable, CustomStringConvertible {
         self.per = per
     }
 
-    /// Parses `50`, `50/min`, `50/minute`, `50/m`, `5/s`, `5/sec`; nil for anything else.
+    /// Parses `50`, `50/min`, `50/minute`, `50/m`, `5/s`, `5/sec`, `50/h`, and a whole number of units before the
+    /// unit (`10/5s`, `100/2min`, at most a day); nil for anything else.
     public init?(parsing text: String) {
         let parts = text.lowercased().replacingOccurrences(of: " ", with: "").split(separator: "/")
         guard let first = parts.first, let count = Int(first), count > 0, count <= 1_000_000, parts.count <= 2 else { return nil }
         self.requests = count
-        switch parts.count == 2 ? String(parts[1]) : "min" {
-        case "min", "m", "minute": self.per = .seconds(60)
-        case "s", "sec", "second": self.per = .seconds(1)
-        case "h", "hour": self.per = .seconds(3600)
+        let window = parts.count == 2 ? Substring(parts[1]) : "min"
+        let digits = window.prefix { $0.isASCII && $0.isNumber }
+        let units = digits.isEmpty ? 1 : Int(digits) ?? 0
+        let seconds: Int
+        switch window.dropFirst(digits.count) {
+        case "min", "m", "minute": seconds = 60
+        case "s", "sec", "second": seconds = 1
+        case "h", "hour": seconds = 3600
         default: return nil
         }
+        guard units >= 1, units <= 86_400 / seconds else { return nil }
+        self.per = .seconds(units * seconds)
     }
 
     public var perMinute: Double { Double(requests) * 60 / per.seconds }
 
     public var description: String {
-        per == .seconds(60) ? "\(requests)/min" : per == .seconds(1) ? "\(requests)/s" : "\(requests)/\(per)"
+        let seconds = Int(per.seconds)
+        if Double(seconds) != per.seconds { return "\(requests)/\(per)" }
+        if seconds == 60 { return "\(requests)/min" }
+        if seconds == 1 { return "\(requests)/s" }
+        if seconds == 3600 { return "\(requests)/h" }
+        return seconds % 60 == 0 ? "\(requests)/\(seconds / 60)min" : "\(requests)/\(seconds)s"
     }
 
     /// The limiter for this rate, with a margin of 1/60 of the window (1 s per minute).

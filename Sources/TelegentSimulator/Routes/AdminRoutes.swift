@@ -9,6 +9,8 @@ enum AdminRoutes {
             return SimulatorResponder.response(status: 200, json: ["ok": true])
         case (.get, "/_sim/ledger"):
             return encoded(world.ledger())
+        case (.get, "/_sim/requests"):
+            return encoded(world.requestLog())
         case (.post, "/_sim/reset"):
             world.reset()
             return SimulatorResponder.response(status: 200, json: ["ok": true])
@@ -28,10 +30,10 @@ enum AdminRoutes {
         case (.delete, "/_sim/faults"):
             world.clearFaults()
             return encoded(FaultRuleSet(rules: []))
-        case (_, "/_sim/health"), (_, "/_sim/ledger"), (_, "/_sim/reset"), (_, "/_sim/faults"):
+        case (_, "/_sim/health"), (_, "/_sim/ledger"), (_, "/_sim/requests"), (_, "/_sim/reset"), (_, "/_sim/faults"):
             return failure(.methodNotAllowed)
         default:
-            return failure(.notFound("Admin endpoints: GET /_sim/health, GET /_sim/ledger, POST /_sim/reset, GET|POST|DELETE /_sim/faults."))
+            return failure(.notFound("Admin endpoints: GET /_sim/health, GET /_sim/ledger, GET /_sim/requests, POST /_sim/reset, GET|POST|DELETE /_sim/faults."))
         }
     }
 

@@ -9,6 +9,8 @@ struct WorldState: Sendable {
     var faults: FaultInjector
     var limiter: RateLimiter
     var ledger = Ledger()
+    /// When each API request arrived (`GET /_sim/requests`).
+    var arrivals: RequestArrivals
     var tokens: [String: TokenGrant] = [:]
     var accounts: [String: Account] = [:]
     var messageRoutes: [String: MessageRoute] = [:]
@@ -41,6 +43,7 @@ struct WorldState: Sendable {
         generator = SeededGenerator(seed: configuration.seed &+ 0x5EED)
         faults = FaultInjector(rules: configuration.faults, seed: configuration.seed)
         limiter = RateLimiter(limit: configuration.rateLimitPerMinute)
+        arrivals = RequestArrivals(started: .now)
     }
 
     // MARK: Requests and answers
@@ -51,7 +54,7 @@ struct WorldState: Sendable {
         case rateLimited(retryAfter: Int)
     }
 
-    /// Counts an API request, resolves its bearer token, applies the rate limit of the credential it is charged to
+    /// Counts (and logs the arrival of) an API request, resolves its bearer token, applies the rate limit of the credential it is charged to
     /// (the token's, or for token calls `accountKey`), and picks the fault rule that acts on it.
     mutating func admit(
         endpoint: String,
@@ -63,6 +66,7 @@ struct WorldState: Sendable {
     ) -> Admission {
         ledger.requests += 1
         ledger.requestsByEndpoint[endpoint, default: 0] += 1
+        arrivals.record(now)
         let grant = bearer.flatMap { tokens[$0] }
         if let owner = grant?.owner ?? accountKey, let retryAfter = limiter.admit(owner, at: now) {
             ledger.rateLimited += 1
