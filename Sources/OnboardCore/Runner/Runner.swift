@@ -32,6 +32,8 @@ public final class Runner: Sendable {
         /// with a run's own on every execution (nil: not checked).
         public var target: String?
         public var clock: any RunClock
+        /// Receives the phases of every request (`onboard-bench batch --timeline`); nil records nothing.
+        public var requestTimeline: RequestTimingSink?
         /// How long a send or a lookup waits for another execution's hold on the same serialize key before giving
         /// up busy (exit 4). A holder keeps it for one request and its commit, so a longer wait means the holder is
         /// paused (Ctrl-Z, `kill -STOP`) or hung; waiting for ever would hang this execution with it.
