@@ -116,7 +116,7 @@ extension SQLiteCheckpointStore {
             guard let text = try String.fetchOne(db.cachedStatement(sql: sql), arguments: [runID, digest, runID, digest])
             else { return nil }
             do {
-                return try JSONValue(jsonData: Data(text.utf8))
+                return try JSONValue(jsonText: text)
             } catch {
                 throw StoreError(.io, "the stored inputs of run \(runID) are malformed JSON")
             }

@@ -48,11 +48,6 @@ extension JSONValue: Codable {
 }
 
 extension JSONValue {
-    /// Decodes JSON bytes; throws on malformed input.
-    public init(jsonData data: some DataProtocol) throws {
-        self = try JSONDecoder().decode(JSONValue.self, from: Data(data))
-    }
-
     /// Canonical JSON: keys sorted, no insignificant whitespace, `/` not escaped. Equal values give equal bytes,
     /// which is what digests of definitions, inputs and requests rely on. Written by hand: it runs several times
     /// per step, and Foundation's encoder costs tens of microseconds a call.
