@@ -132,6 +132,20 @@ extension SQLiteCheckpointStore {
     public func acquireLease(
         runID: String, owner: String, duration: Duration, replacing deadHolder: String?
     ) async throws -> LeaseAcquisition {
+        try await acquireLease(runID: runID, owner: owner, duration: duration, replacing: deadHolder, reading: false).0
+    }
+
+    /// Takes the lease and reads the run, its steps and attempts in the same transaction: one commit and no
+    /// read for what an execution needs before its first step (the execution's own lease makes them current).
+    public func acquireLeaseReading(
+        runID: String, owner: String, duration: Duration, replacing deadHolder: String?
+    ) async throws -> (LeaseAcquisition, RunSnapshot?) {
+        try await acquireLease(runID: runID, owner: owner, duration: duration, replacing: deadHolder, reading: true)
+    }
+
+    private func acquireLease(
+        runID: String, owner: String, duration: Duration, replacing deadHolder: String?, reading: Bool
+    ) async throws -> (LeaseAcquisition, RunSnapshot?) {
         let now = clock()
         let until = now.addingTimeInterval(duration.seconds)
         return try await write("taking the lease of run \(runID)") { db in
@@ -151,10 +165,16 @@ extension SQLiteCheckpointStore {
                 arguments: [runID])
             else { throw StoreError(.notFound, "no run \(runID) in the database") }
             let holder: String? = row["lease_owner"]
-            if db.changesCount == 1 && holder == owner {
-                return .acquired(Lease(runID: runID, owner: owner, epoch: row["lease_epoch"]))
+            guard db.changesCount == 1 && holder == owner else {
+                return (.held(by: holder ?? "", expiresAt: try row.optionalDate("lease_expires_at")), nil)
             }
-            return .held(by: holder ?? "", expiresAt: try row.optionalDate("lease_expires_at"))
+            let acquired = LeaseAcquisition.acquired(Lease(runID: runID, owner: owner, epoch: row["lease_epoch"]))
+            guard reading,
+                let run = try fetchRun(db, sql: "SELECT \(RunRecord.columns) FROM runs WHERE id = ?", arguments: [runID])
+            else { return (acquired, nil) }
+            let snapshot = RunSnapshot(
+                run: run, steps: try fetchSteps(db, runID: runID), attempts: try fetchAttempts(db, runID: runID, stepID: nil))
+            return (acquired, snapshot)
         }
     }
 

@@ -7,29 +7,11 @@ extension SQLiteCheckpointStore {
     // MARK: Steps and attempts
 
     public func steps(runID: String) async throws -> [StepRecord] {
-        try await read("reading the steps of run \(runID)") { db in
-            try Row.fetchAll(
-                db.cachedStatement(sql: "SELECT \(StepRecord.columns) FROM steps WHERE run_id = ? ORDER BY position"),
-                arguments: [runID]
-            )
-            .map(StepRecord.init(row:))
-        }
+        try await read("reading the steps of run \(runID)") { db in try fetchSteps(db, runID: runID) }
     }
 
     public func attempts(runID: String, stepID: String?) async throws -> [AttemptRecord] {
-        try await read("reading the attempts of run \(runID)") { db in
-            let statement: Statement
-            var arguments: StatementArguments = [runID]
-            if let stepID {
-                statement = try db.cachedStatement(
-                    sql: "SELECT \(AttemptRecord.columns) FROM attempts WHERE run_id = ? AND step_id = ? ORDER BY id")
-                arguments += [stepID]
-            } else {
-                statement = try db.cachedStatement(
-                    sql: "SELECT \(AttemptRecord.columns) FROM attempts WHERE run_id = ? ORDER BY id")
-            }
-            return try Row.fetchAll(statement, arguments: arguments).map(AttemptRecord.init(row:))
-        }
+        try await read("reading the attempts of run \(runID)") { db in try fetchAttempts(db, runID: runID, stepID: stepID) }
     }
 
     /// Records `attempt` as given (normally with no outcome yet) and, in the same transaction, checks `lease`,
@@ -199,6 +181,27 @@ extension SQLiteCheckpointStore {
     public func claimHolder(_ claim: Claim) async throws -> String? {
         try await read("reading the holder of \(claim.scope) \(claim.value)") { db in try fetchClaimHolder(db, claim) }
     }
+}
+
+func fetchSteps(_ db: Database, runID: String) throws -> [StepRecord] {
+    try Row.fetchAll(
+        db.cachedStatement(sql: "SELECT \(StepRecord.columns) FROM steps WHERE run_id = ? ORDER BY position"),
+        arguments: [runID]
+    )
+    .map(StepRecord.init(row:))
+}
+
+func fetchAttempts(_ db: Database, runID: String, stepID: String?) throws -> [AttemptRecord] {
+    let statement: Statement
+    var arguments: StatementArguments = [runID]
+    if let stepID {
+        statement = try db.cachedStatement(
+            sql: "SELECT \(AttemptRecord.columns) FROM attempts WHERE run_id = ? AND step_id = ? ORDER BY id")
+        arguments += [stepID]
+    } else {
+        statement = try db.cachedStatement(sql: "SELECT \(AttemptRecord.columns) FROM attempts WHERE run_id = ? ORDER BY id")
+    }
+    return try Row.fetchAll(statement, arguments: arguments).map(AttemptRecord.init(row:))
 }
 
 func fetchClaimHolder(_ db: Database, _ claim: Claim) throws -> String? {

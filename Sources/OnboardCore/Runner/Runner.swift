@@ -125,11 +125,12 @@ public final class Runner: Sendable {
             throw RunnerError.targetMismatch(runID: run.id, stored: stored, given: target)
         }
         let keeper: LeaseKeeper
+        var snapshot: RunSnapshot?
         if let claimed {
             let duration = configuration.leaseDuration
             keeper = LeaseKeeper(lease: claimed.lease, duration: duration, margin: duration / 6, acquiredAt: claimed.at)
         } else {
-            keeper = try await takeLease(of: run)
+            (keeper, snapshot) = try await takeLease(of: run)
         }
         let lease = keeper.lease
         do {
@@ -137,7 +138,7 @@ public final class Runner: Sendable {
                 group.addTask { await self.keepRenewing(keeper) }
                 defer { group.cancelAll() }
                 return try await self.executeLeased(
-                    run, inputs: inputs, parentOutputs: parentOutputs, options: options, keeper: keeper)
+                    run, snapshot: snapshot, inputs: inputs, parentOutputs: parentOutputs, options: options, keeper: keeper)
             }
             // The final status and the lease's release are one commit.
             try await store.finishRun(lease, status: outcome.status, lastError: outcome.lastError)
@@ -163,15 +164,18 @@ public final class Runner: Sendable {
     }
 
     /// Takes the run's lease for a new owner; a lease held by a process provably gone (same host, boot and PID
-    /// namespace, no such PID) is taken over at once, any other only once it expires.
-    func takeLease(of run: RunRecord) async throws -> LeaseKeeper {
+    /// namespace, no such PID) is taken over at once, any other only once it expires. Returns the run, its steps
+    /// and attempts as read under the new lease, when the store reads them in the same call.
+    func takeLease(of run: RunRecord) async throws -> (LeaseKeeper, RunSnapshot?) {
         let owner = LeaseOwner.make().rawValue
         let duration = configuration.leaseDuration
         var started = ContinuousClock.now
-        var acquisition = try await store.acquireLease(runID: run.id, owner: owner, duration: duration, replacing: nil)
+        var (acquisition, snapshot) = try await store.acquireLeaseReading(
+            runID: run.id, owner: owner, duration: duration, replacing: nil)
         if case .held(let holder, _) = acquisition, LeaseOwner(rawValue: holder)?.isProvablyDeadLocalProcess == true {
             started = ContinuousClock.now
-            acquisition = try await store.acquireLease(runID: run.id, owner: owner, duration: duration, replacing: holder)
+            (acquisition, snapshot) = try await store.acquireLeaseReading(
+                runID: run.id, owner: owner, duration: duration, replacing: holder)
             if case .acquired = acquisition {
                 logger.info(
                     "took over the lease of a process that is gone",
@@ -180,7 +184,7 @@ public final class Runner: Sendable {
         }
         switch acquisition {
         case .acquired(let lease):
-            return LeaseKeeper(lease: lease, duration: duration, margin: duration / 6, acquiredAt: started)
+            return (LeaseKeeper(lease: lease, duration: duration, margin: duration / 6, acquiredAt: started), snapshot)
         case .held(let holder, let expiresAt):
             throw RunnerError.busy(runID: run.id, holder: holder, expiresAt: expiresAt)
         }
