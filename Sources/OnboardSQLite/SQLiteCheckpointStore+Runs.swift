@@ -200,13 +200,7 @@ extension SQLiteCheckpointStore {
         let now = clock()
         try await write("finishing run \(lease.runID)") { db in
             try requireLease(db, lease, now: now)
-            try db.cachedStatement(
-                sql: """
-                    UPDATE runs SET status = ?, last_error = ?, updated_at = ?, lease_owner = NULL, \
-                    lease_expires_at = NULL WHERE id = ?
-                    """
-            )
-            .execute(arguments: [status.rawValue, lastError, now.storedSeconds, lease.runID])
+            try recordFinish(db, lease.runID, status: status, lastError: lastError, now: now)
         }
     }
 
@@ -278,6 +272,17 @@ func fetchBatch(_ db: Database, id: String) throws -> BatchRecord? {
         db.cachedStatement(sql: "SELECT \(BatchRecord.columns) FROM batches WHERE id = ?"), arguments: [id]
     )
     .map(BatchRecord.init(row:))
+}
+
+/// Sets the run's final status and releases its lease, inside the caller's transaction (its lease checked).
+func recordFinish(_ db: Database, _ runID: String, status: RunStatus, lastError: String?, now: Date) throws {
+    try db.cachedStatement(
+        sql: """
+            UPDATE runs SET status = ?, last_error = ?, updated_at = ?, lease_owner = NULL, \
+            lease_expires_at = NULL WHERE id = ?
+            """
+    )
+    .execute(arguments: [status.rawValue, lastError, now.storedSeconds, runID])
 }
 
 /// Throws `notFound` for `what` unless the last statement changed a row.

@@ -80,53 +80,28 @@ extension SQLiteCheckpointStore {
         _ lease: Lease, stepID: String, outputs: [String: JSONValue], inputDigest: String?, claims: [Claim],
         attempt: FinishedAttempt?
     ) async throws {
-        let runID = lease.runID
         let now = clock()
-        try await write("checkpointing step \(runID)/\(stepID)") { db in
+        try await write("checkpointing step \(lease.runID)/\(stepID)") { db in
             try requireLease(db, lease, now: now)
-            if let attempt, let id = attempt.id {
-                try db.cachedStatement(
-                    sql: """
-                        UPDATE attempts SET outcome = ?, status_code = ?, finished_at = ?, finished_uptime = ? \
-                        WHERE id = ? AND run_id = ? AND step_id = ?
-                        """
-                )
-                .execute(arguments: [
-                    AttemptOutcome.succeeded.rawValue, attempt.statusCode, attempt.at.wall.storedSeconds,
-                    attempt.at.uptime, id, runID, stepID,
-                ])
-                try requireChange(db, "attempt \(id) of step \(stepID) of run \(runID)")
-            } else if let attempt, var record = attempt.unrecorded, record.runID == runID, record.stepID == stepID {
-                record.outcome = .succeeded
-                record.statusCode = attempt.statusCode
-                record.finishedAt = attempt.at.wall
-                record.finishedUptime = attempt.at.uptime
-                _ = try insertAttempt(db, record)
-            }
-            try db.cachedStatement(
-                sql: """
-                    UPDATE steps SET status = ?, outputs = ?, input_digest = ?, last_error = NULL, \
-                    next_retry_at = NULL, updated_at = ? WHERE run_id = ? AND step_id = ?
-                    """
-            )
-            .execute(arguments: [
-                StepStatus.done.rawValue, JSONValue.object(outputs).canonicalString(), inputDigest, now.storedSeconds,
-                runID, stepID,
-            ])
-            try requireChange(db, "step \(stepID) of run \(runID)")
-            let insertClaim = try db.cachedStatement(
-                sql: """
-                    INSERT INTO claims (scope, value, run_id, step_id) VALUES (?, ?, ?, ?) \
-                    ON CONFLICT (scope, value) DO NOTHING
-                    """
-            )
-            for claim in claims {
-                try insertClaim.execute(arguments: [claim.scope, claim.value, runID, stepID])
-                if db.changesCount == 0, let holder = try fetchClaimHolder(db, claim), holder != runID {
-                    // Throwing rolls the whole transaction back.
-                    throw StoreError.claimConflict(claim, heldBy: holder)
-                }
-            }
+            try recordCompletion(
+                db, lease.runID, stepID: stepID, outputs: outputs, inputDigest: inputDigest, claims: claims,
+                attempt: attempt, now: now)
+        }
+    }
+
+    /// ``completeStep(_:stepID:outputs:inputDigest:claims:attempt:)`` and ``finishRun(_:status:lastError:)`` as
+    /// done, in one transaction: a run's last step costs one commit, not two.
+    public func completeFinalStep(
+        _ lease: Lease, stepID: String, outputs: [String: JSONValue], inputDigest: String?, claims: [Claim],
+        attempt: FinishedAttempt?
+    ) async throws {
+        let now = clock()
+        try await write("checkpointing step \(lease.runID)/\(stepID) and finishing the run") { db in
+            try requireLease(db, lease, now: now)
+            try recordCompletion(
+                db, lease.runID, stepID: stepID, outputs: outputs, inputDigest: inputDigest, claims: claims,
+                attempt: attempt, now: now)
+            try recordFinish(db, lease.runID, status: .done, lastError: nil, now: now)
         }
     }
 
@@ -180,6 +155,57 @@ extension SQLiteCheckpointStore {
 
     public func claimHolder(_ claim: Claim) async throws -> String? {
         try await read("reading the holder of \(claim.scope) \(claim.value)") { db in try fetchClaimHolder(db, claim) }
+    }
+}
+
+/// What ``SQLiteCheckpointStore/completeStep(_:stepID:outputs:inputDigest:claims:attempt:)`` writes, inside the
+/// caller's transaction (its lease already checked).
+func recordCompletion(
+    _ db: Database, _ runID: String, stepID: String, outputs: [String: JSONValue], inputDigest: String?,
+    claims: [Claim], attempt: FinishedAttempt?, now: Date
+) throws {
+    if let attempt, let id = attempt.id {
+        try db.cachedStatement(
+            sql: """
+                UPDATE attempts SET outcome = ?, status_code = ?, finished_at = ?, finished_uptime = ? \
+                WHERE id = ? AND run_id = ? AND step_id = ?
+                """
+        )
+        .execute(arguments: [
+            AttemptOutcome.succeeded.rawValue, attempt.statusCode, attempt.at.wall.storedSeconds,
+            attempt.at.uptime, id, runID, stepID,
+        ])
+        try requireChange(db, "attempt \(id) of step \(stepID) of run \(runID)")
+    } else if let attempt, var record = attempt.unrecorded, record.runID == runID, record.stepID == stepID {
+        record.outcome = .succeeded
+        record.statusCode = attempt.statusCode
+        record.finishedAt = attempt.at.wall
+        record.finishedUptime = attempt.at.uptime
+        _ = try insertAttempt(db, record)
+    }
+    try db.cachedStatement(
+        sql: """
+            UPDATE steps SET status = ?, outputs = ?, input_digest = ?, last_error = NULL, \
+            next_retry_at = NULL, updated_at = ? WHERE run_id = ? AND step_id = ?
+            """
+    )
+    .execute(arguments: [
+        StepStatus.done.rawValue, JSONValue.object(outputs).canonicalString(), inputDigest, now.storedSeconds,
+        runID, stepID,
+    ])
+    try requireChange(db, "step \(stepID) of run \(runID)")
+    let insertClaim = try db.cachedStatement(
+        sql: """
+            INSERT INTO claims (scope, value, run_id, step_id) VALUES (?, ?, ?, ?) \
+            ON CONFLICT (scope, value) DO NOTHING
+            """
+    )
+    for claim in claims {
+        try insertClaim.execute(arguments: [claim.scope, claim.value, runID, stepID])
+        if db.changesCount == 0, let holder = try fetchClaimHolder(db, claim), holder != runID {
+            // Throwing rolls the whole transaction (or the write's savepoint) back.
+            throw StoreError.claimConflict(claim, heldBy: holder)
+        }
     }
 }
 

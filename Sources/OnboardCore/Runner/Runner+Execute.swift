@@ -8,6 +8,9 @@ struct Execution: Sendable {
     var scope: RunScope
     /// Inputs as stored (secrets as references), for digests and lookups of earlier pins.
     var redacted: RunScope
+    /// The run's last step: its completion also finishes the run as done and releases the lease
+    /// (`completeFinalStep`), one commit instead of two.
+    var finalStepID: String?
 
     var lease: Lease { keeper.lease }
 
@@ -59,7 +62,8 @@ extension Runner {
         var redacted = scope
         redacted.inputs = inputs.stored(for: definition)
         redacted.isRedacted = true
-        var execution = Execution(run: run, keeper: keeper, scope: scope, redacted: redacted)
+        var execution = Execution(
+            run: run, keeper: keeper, scope: scope, redacted: redacted, finalStepID: steps(for: run.kind).last?.id)
         func outcome(_ status: RunStatus, _ lastError: String?, unreachable: TransportError? = nil) -> RunOutcome {
             RunOutcome(
                 status: status, lastError: lastError, outputs: execution.scope.steps, acceptedChanges: accepted,
@@ -104,6 +108,12 @@ extension Runner {
                 case .done(let outputs):
                     execution.scope.steps[step.id] = outputs
                     execution.redacted.steps[step.id] = outputs
+                    if step.id == execution.finalStepID {
+                        // Its commit finished the run and released the lease.
+                        var done = outcome(.done, nil)
+                        done.isFinished = true
+                        return done
+                    }
                 case .stopped(let status, let message):
                     if status == .interrupted { return outcome(.interrupted, interruptedText(run)) }
                     let (status, text) = try await finish(execution, step: step.id, status: status, message: message)

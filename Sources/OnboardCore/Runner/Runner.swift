@@ -140,8 +140,11 @@ public final class Runner: Sendable {
                 return try await self.executeLeased(
                     run, snapshot: snapshot, inputs: inputs, parentOutputs: parentOutputs, options: options, keeper: keeper)
             }
-            // The final status and the lease's release are one commit.
-            try await store.finishRun(lease, status: outcome.status, lastError: outcome.lastError)
+            // The final status and the lease's release are one commit: the last step's own, when the run ends done
+            // (`completeFinalStep`), or this one.
+            if !outcome.isFinished {
+                try await store.finishRun(lease, status: outcome.status, lastError: outcome.lastError)
+            }
             events(.runFinished(runID: run.id, status: outcome.status))
             OnboardMetrics.runEnded(outcome.status)
             return outcome
@@ -247,6 +250,8 @@ public struct RunOutcome: Sendable, Hashable {
     public var unreachable: TransportError?
     /// A purchase was refused by the spend ceiling (`--max-purchases`).
     public var ceilingReached = false
+    /// The run's status and lease were already committed (with its last step), so `execute` has nothing to finish.
+    var isFinished = false
 
     public init(
         status: RunStatus, lastError: String? = nil, outputs: [String: [String: JSONValue]] = [:],

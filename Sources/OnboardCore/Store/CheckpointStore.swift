@@ -86,6 +86,13 @@ public protocol CheckpointStore: Sendable {
         _ lease: Lease, stepID: String, outputs: [String: JSONValue], inputDigest: String?, claims: [Claim],
         attempt: FinishedAttempt?
     ) async throws
+    /// The last step of a run: `completeStep`, then `finishRun(lease, status: .done, lastError: nil)`, in one
+    /// transaction where the backend can (the step's outputs, the run's status and the lease's release commit
+    /// together). Throws what `completeStep` throws, and then changes nothing.
+    func completeFinalStep(
+        _ lease: Lease, stepID: String, outputs: [String: JSONValue], inputDigest: String?, claims: [Claim],
+        attempt: FinishedAttempt?
+    ) async throws
     /// Sets a step's status, last error and next retry time (outputs untouched).
     func setStepState(
         _ lease: Lease, stepID: String, status: StepStatus, lastError: String?, nextRetryAt: Date?
@@ -186,6 +193,16 @@ extension CheckpointStore {
         let snapshot = RunSnapshot(
             run: run, steps: try await steps(runID: runID), attempts: try await attempts(runID: runID, stepID: nil))
         return (acquisition, snapshot)
+    }
+
+    /// `completeStep`, then `finishRun` as done: two transactions (a crash between them leaves a run whose steps
+    /// are all done, which its next execution finishes without a call).
+    public func completeFinalStep(
+        _ lease: Lease, stepID: String, outputs: [String: JSONValue], inputDigest: String?, claims: [Claim],
+        attempt: FinishedAttempt?
+    ) async throws {
+        try await completeStep(lease, stepID: stepID, outputs: outputs, inputDigest: inputDigest, claims: claims, attempt: attempt)
+        try await finishRun(lease, status: .done, lastError: nil)
     }
 }
 
