@@ -49,6 +49,18 @@ struct JSONParserTests {
         }
     }
 
+    @Test("A path given as components reads what the dotted path reads")
+    func components() {
+        let value: JSONValue = ["a": ["b": ["c": 1], "x.y": 2, "": 3], "list": [["id": "first"], ["id": "second"]]]
+        let paths = [
+            [""], [], ["a"], ["a", "b"], ["a", "b", "c"], ["a", "x.y"], ["a", "x", "y"], ["a", ""], ["a", "b.c"],
+            ["list", "1", "id"], ["list", "2"], ["list", "x"], ["missing"], ["a", "b", "c", "d"], ["", ""],
+        ]
+        for path in paths {
+            #expect(value.value(atPathComponents: path) == value.value(atPath: path.joined(separator: ".")), "\(path)")
+        }
+    }
+
     @Test("Nesting is bounded")
     func depth() {
         #expect(Self.parsed(Array((String(repeating: "[", count: 600) + String(repeating: "]", count: 600)).utf8)) == nil)
