@@ -34,6 +34,8 @@ public final class Engine: Sendable {
         /// How long a step waits for another execution's hold on its serialize key (nil: the runner's default,
         /// `Runner.Configuration.lockWait`).
         public var lockWait: Duration?
+        /// Receives the phases of every request the runner sends (a benchmark's timeline); nil records nothing.
+        public var requestTimeline: RequestTimingSink?
 
         public init(
             database: StoreLocation, baseURL: String, credentials: TelegentHTTPTransport.Credentials,
@@ -133,6 +135,7 @@ extension Engine.Configuration {
             retryPolicy: retryPolicy, leaseDuration: leaseDuration, environment: environment, settleWindow: settleWindow,
             requestTimeout: requestTimeout, target: target, clock: clock)
         if let lockWait { runner.lockWait = lockWait }
+        runner.requestTimeline = requestTimeline
         return runner
     }
 }

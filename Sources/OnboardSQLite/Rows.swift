@@ -35,7 +35,7 @@ extension Row {
     func json(_ column: String, in table: String) throws -> JSONValue {
         let text = try decode(String.self, forColumn: column)
         do {
-            return try JSONValue(jsonData: Data(text.utf8))
+            return try JSONValue(jsonText: text)
         } catch {
             throw StoreError(.io, "\(table).\(column) holds malformed JSON")
         }

@@ -142,7 +142,7 @@ extension SQLiteCheckpointStore {
             guard let text = try String.fetchOne(db.cachedStatement(sql: sql), arguments: [runID, digest, runID, digest])
             else { return nil }
             do {
-                return try JSONValue(jsonData: Data(text.utf8))
+                return try JSONValue(jsonText: text)
             } catch {
                 throw StoreError(.io, "the stored inputs of run \(runID) are malformed JSON")
             }
@@ -158,6 +158,20 @@ extension SQLiteCheckpointStore {
     public func acquireLease(
         runID: String, owner: String, duration: Duration, replacing deadHolder: String?
     ) async throws -> LeaseAcquisition {
+        try await acquireLease(runID: runID, owner: owner, duration: duration, replacing: deadHolder, reading: false).0
+    }
+
+    /// Takes the lease and reads the run, its steps and attempts in the same transaction: one commit and no
+    /// read for what an execution needs before its first step (the execution's own lease makes them current).
+    public func acquireLeaseReading(
+        runID: String, owner: String, duration: Duration, replacing deadHolder: String?
+    ) async throws -> (LeaseAcquisition, RunSnapshot?) {
+        try await acquireLease(runID: runID, owner: owner, duration: duration, replacing: deadHolder, reading: true)
+    }
+
+    private func acquireLease(
+        runID: String, owner: String, duration: Duration, replacing deadHolder: String?, reading: Bool
+    ) async throws -> (LeaseAcquisition, RunSnapshot?) {
         let now = clock()
         let until = now.addingTimeInterval(duration.seconds)
         return try await write("taking the lease of run \(runID)") { db in
@@ -177,10 +191,16 @@ extension SQLiteCheckpointStore {
                 arguments: [runID])
             else { throw StoreError(.notFound, "no run \(runID) in the database") }
             let holder: String? = row["lease_owner"]
-            if db.changesCount == 1 && holder == owner {
-                return .acquired(Lease(runID: runID, owner: owner, epoch: row["lease_epoch"]))
+            guard db.changesCount == 1 && holder == owner else {
+                return (.held(by: holder ?? "", expiresAt: try row.optionalDate("lease_expires_at")), nil)
             }
-            return .held(by: holder ?? "", expiresAt: try row.optionalDate("lease_expires_at"))
+            let acquired = LeaseAcquisition.acquired(Lease(runID: runID, owner: owner, epoch: row["lease_epoch"]))
+            guard reading,
+                let run = try fetchRun(db, sql: "SELECT \(RunRecord.columns) FROM runs WHERE id = ?", arguments: [runID])
+            else { return (acquired, nil) }
+            let snapshot = RunSnapshot(
+                run: run, steps: try fetchSteps(db, runID: runID), attempts: try fetchAttempts(db, runID: runID, stepID: nil))
+            return (acquired, snapshot)
         }
     }
 
@@ -206,13 +226,7 @@ extension SQLiteCheckpointStore {
         let now = clock()
         try await write("finishing run \(lease.runID)") { db in
             try requireLease(db, lease, now: now)
-            try db.cachedStatement(
-                sql: """
-                    UPDATE runs SET status = ?, last_error = ?, updated_at = ?, lease_owner = NULL, \
-                    lease_expires_at = NULL WHERE id = ?
-                    """
-            )
-            .execute(arguments: [status.rawValue, lastError, now.storedSeconds, lease.runID])
+            try recordFinish(db, lease.runID, status: status, lastError: lastError, now: now)
         }
     }
 
@@ -284,6 +298,17 @@ func fetchBatch(_ db: Database, id: String) throws -> BatchRecord? {
         db.cachedStatement(sql: "SELECT \(BatchRecord.columns) FROM batches WHERE id = ?"), arguments: [id]
     )
     .map(BatchRecord.init(row:))
+}
+
+/// Sets the run's final status and releases its lease, inside the caller's transaction (its lease checked).
+func recordFinish(_ db: Database, _ runID: String, status: RunStatus, lastError: String?, now: Date) throws {
+    try db.cachedStatement(
+        sql: """
+            UPDATE runs SET status = ?, last_error = ?, updated_at = ?, lease_owner = NULL, \
+            lease_expires_at = NULL WHERE id = ?
+            """
+    )
+    .execute(arguments: [status.rawValue, lastError, now.storedSeconds, runID])
 }
 
 /// Throws `notFound` for `what` unless the last statement changed a row.

@@ -7,29 +7,11 @@ extension SQLiteCheckpointStore {
     // MARK: Steps and attempts
 
     public func steps(runID: String) async throws -> [StepRecord] {
-        try await read("reading the steps of run \(runID)") { db in
-            try Row.fetchAll(
-                db.cachedStatement(sql: "SELECT \(StepRecord.columns) FROM steps WHERE run_id = ? ORDER BY position"),
-                arguments: [runID]
-            )
-            .map(StepRecord.init(row:))
-        }
+        try await read("reading the steps of run \(runID)") { db in try fetchSteps(db, runID: runID) }
     }
 
     public func attempts(runID: String, stepID: String?) async throws -> [AttemptRecord] {
-        try await read("reading the attempts of run \(runID)") { db in
-            let statement: Statement
-            var arguments: StatementArguments = [runID]
-            if let stepID {
-                statement = try db.cachedStatement(
-                    sql: "SELECT \(AttemptRecord.columns) FROM attempts WHERE run_id = ? AND step_id = ? ORDER BY id")
-                arguments += [stepID]
-            } else {
-                statement = try db.cachedStatement(
-                    sql: "SELECT \(AttemptRecord.columns) FROM attempts WHERE run_id = ? ORDER BY id")
-            }
-            return try Row.fetchAll(statement, arguments: arguments).map(AttemptRecord.init(row:))
-        }
+        try await read("reading the attempts of run \(runID)") { db in try fetchAttempts(db, runID: runID, stepID: stepID) }
     }
 
     /// Records `attempt` as given (normally with no outcome yet) and, in the same transaction, checks `lease`,
@@ -98,53 +80,28 @@ extension SQLiteCheckpointStore {
         _ lease: Lease, stepID: String, outputs: [String: JSONValue], inputDigest: String?, claims: [Claim],
         attempt: FinishedAttempt?
     ) async throws {
-        let runID = lease.runID
         let now = clock()
-        try await write("checkpointing step \(runID)/\(stepID)") { db in
+        try await write("checkpointing step \(lease.runID)/\(stepID)") { db in
             try requireLease(db, lease, now: now)
-            if let attempt, let id = attempt.id {
-                try db.cachedStatement(
-                    sql: """
-                        UPDATE attempts SET outcome = ?, status_code = ?, finished_at = ?, finished_uptime = ? \
-                        WHERE id = ? AND run_id = ? AND step_id = ?
-                        """
-                )
-                .execute(arguments: [
-                    AttemptOutcome.succeeded.rawValue, attempt.statusCode, attempt.at.wall.storedSeconds,
-                    attempt.at.uptime, id, runID, stepID,
-                ])
-                try requireChange(db, "attempt \(id) of step \(stepID) of run \(runID)")
-            } else if let attempt, var record = attempt.unrecorded, record.runID == runID, record.stepID == stepID {
-                record.outcome = .succeeded
-                record.statusCode = attempt.statusCode
-                record.finishedAt = attempt.at.wall
-                record.finishedUptime = attempt.at.uptime
-                _ = try insertAttempt(db, record)
-            }
-            try db.cachedStatement(
-                sql: """
-                    UPDATE steps SET status = ?, outputs = ?, input_digest = ?, last_error = NULL, \
-                    next_retry_at = NULL, updated_at = ? WHERE run_id = ? AND step_id = ?
-                    """
-            )
-            .execute(arguments: [
-                StepStatus.done.rawValue, JSONValue.object(outputs).canonicalString(), inputDigest, now.storedSeconds,
-                runID, stepID,
-            ])
-            try requireChange(db, "step \(stepID) of run \(runID)")
-            let insertClaim = try db.cachedStatement(
-                sql: """
-                    INSERT INTO claims (scope, value, run_id, step_id) VALUES (?, ?, ?, ?) \
-                    ON CONFLICT (scope, value) DO NOTHING
-                    """
-            )
-            for claim in claims {
-                try insertClaim.execute(arguments: [claim.scope, claim.value, runID, stepID])
-                if db.changesCount == 0, let holder = try fetchClaimHolder(db, claim), holder != runID {
-                    // Throwing rolls the whole transaction back.
-                    throw StoreError.claimConflict(claim, heldBy: holder)
-                }
-            }
+            try recordCompletion(
+                db, lease.runID, stepID: stepID, outputs: outputs, inputDigest: inputDigest, claims: claims,
+                attempt: attempt, now: now)
+        }
+    }
+
+    /// ``completeStep(_:stepID:outputs:inputDigest:claims:attempt:)`` and ``finishRun(_:status:lastError:)`` as
+    /// done, in one transaction: a run's last step costs one commit, not two.
+    public func completeFinalStep(
+        _ lease: Lease, stepID: String, outputs: [String: JSONValue], inputDigest: String?, claims: [Claim],
+        attempt: FinishedAttempt?
+    ) async throws {
+        let now = clock()
+        try await write("checkpointing step \(lease.runID)/\(stepID) and finishing the run") { db in
+            try requireLease(db, lease, now: now)
+            try recordCompletion(
+                db, lease.runID, stepID: stepID, outputs: outputs, inputDigest: inputDigest, claims: claims,
+                attempt: attempt, now: now)
+            try recordFinish(db, lease.runID, status: .done, lastError: nil, now: now)
         }
     }
 
@@ -199,6 +156,78 @@ extension SQLiteCheckpointStore {
     public func claimHolder(_ claim: Claim) async throws -> String? {
         try await read("reading the holder of \(claim.scope) \(claim.value)") { db in try fetchClaimHolder(db, claim) }
     }
+}
+
+/// What ``SQLiteCheckpointStore/completeStep(_:stepID:outputs:inputDigest:claims:attempt:)`` writes, inside the
+/// caller's transaction (its lease already checked).
+func recordCompletion(
+    _ db: Database, _ runID: String, stepID: String, outputs: [String: JSONValue], inputDigest: String?,
+    claims: [Claim], attempt: FinishedAttempt?, now: Date
+) throws {
+    if let attempt, let id = attempt.id {
+        try db.cachedStatement(
+            sql: """
+                UPDATE attempts SET outcome = ?, status_code = ?, finished_at = ?, finished_uptime = ? \
+                WHERE id = ? AND run_id = ? AND step_id = ?
+                """
+        )
+        .execute(arguments: [
+            AttemptOutcome.succeeded.rawValue, attempt.statusCode, attempt.at.wall.storedSeconds,
+            attempt.at.uptime, id, runID, stepID,
+        ])
+        try requireChange(db, "attempt \(id) of step \(stepID) of run \(runID)")
+    } else if let attempt, var record = attempt.unrecorded, record.runID == runID, record.stepID == stepID {
+        record.outcome = .succeeded
+        record.statusCode = attempt.statusCode
+        record.finishedAt = attempt.at.wall
+        record.finishedUptime = attempt.at.uptime
+        _ = try insertAttempt(db, record)
+    }
+    try db.cachedStatement(
+        sql: """
+            UPDATE steps SET status = ?, outputs = ?, input_digest = ?, last_error = NULL, \
+            next_retry_at = NULL, updated_at = ? WHERE run_id = ? AND step_id = ?
+            """
+    )
+    .execute(arguments: [
+        StepStatus.done.rawValue, JSONValue.object(outputs).canonicalString(), inputDigest, now.storedSeconds,
+        runID, stepID,
+    ])
+    try requireChange(db, "step \(stepID) of run \(runID)")
+    let insertClaim = try db.cachedStatement(
+        sql: """
+            INSERT INTO claims (scope, value, run_id, step_id) VALUES (?, ?, ?, ?) \
+            ON CONFLICT (scope, value) DO NOTHING
+            """
+    )
+    for claim in claims {
+        try insertClaim.execute(arguments: [claim.scope, claim.value, runID, stepID])
+        if db.changesCount == 0, let holder = try fetchClaimHolder(db, claim), holder != runID {
+            // Throwing rolls the whole transaction (or the write's savepoint) back.
+            throw StoreError.claimConflict(claim, heldBy: holder)
+        }
+    }
+}
+
+func fetchSteps(_ db: Database, runID: String) throws -> [StepRecord] {
+    try Row.fetchAll(
+        db.cachedStatement(sql: "SELECT \(StepRecord.columns) FROM steps WHERE run_id = ? ORDER BY position"),
+        arguments: [runID]
+    )
+    .map(StepRecord.init(row:))
+}
+
+func fetchAttempts(_ db: Database, runID: String, stepID: String?) throws -> [AttemptRecord] {
+    let statement: Statement
+    var arguments: StatementArguments = [runID]
+    if let stepID {
+        statement = try db.cachedStatement(
+            sql: "SELECT \(AttemptRecord.columns) FROM attempts WHERE run_id = ? AND step_id = ? ORDER BY id")
+        arguments += [stepID]
+    } else {
+        statement = try db.cachedStatement(sql: "SELECT \(AttemptRecord.columns) FROM attempts WHERE run_id = ? ORDER BY id")
+    }
+    return try Row.fetchAll(statement, arguments: arguments).map(AttemptRecord.init(row:))
 }
 
 func fetchClaimHolder(_ db: Database, _ claim: Claim) throws -> String? {

@@ -14,17 +14,23 @@ import OnboardCore
 ///
 /// ## Durability
 ///
-/// Each method that changes something runs one short write transaction and returns only once it is durable.
-/// Every commit survives a crash of the process (WAL). What survives a crash of the operating system or a power
-/// loss is chosen by ``Durability``:
+/// Each method that changes something returns only once its change is committed. Every commit survives a crash
+/// of the process (WAL). What survives a crash of the operating system or a power loss is chosen by
+/// ``Durability``:
 ///
 /// - ``Durability/beforeRequests`` (the default): ``beginAttempt(_:lease:)`` for a request that may create
 ///   something commits with `synchronous = FULL`, which syncs the WAL file to stable storage and with it **every earlier
 ///   commit**; other commits use `synchronous = NORMAL`. So before any request leaves, its attempt row and all the
 ///   IDs checkpointed before it are on disk. A power loss can only roll back what was committed after the last
 ///   request left (that request's outcome and outputs), and the attempt row that survives makes the next resume
-///   look the effect up instead of repeating it: no duplicate, no lost ID. One sync per request.
-/// - ``Durability/everyCommit``: `synchronous = FULL` on every commit (about three syncs per step).
+///   look the effect up instead of repeating it: no duplicate, no lost ID. At most one sync per request.
+/// - ``Durability/everyCommit``: `synchronous = FULL` on every commit.
+///
+/// **Group commit.** Writes from concurrent tasks (a batch's items) that wait at the same moment share one
+/// transaction, each in a savepoint of its own, and one commit, synced when any of them needs it; each caller is
+/// answered only after that commit (and sync) returned, and a write whose own check fails (a lost lease, a claim
+/// conflict, the purchase ceiling) is undone alone. See `GroupCommitter`. ``commitStatistics`` counts writes,
+/// commits and syncs.
 ///
 /// `synchronous = NORMAL` alone would not do: an attempt row that vanished after its request was sent is exactly
 /// the duplicate purchase the store exists to prevent. On Apple platforms `fullfsync` is on too, because plain
@@ -72,6 +78,8 @@ public final class SQLiteCheckpointStore: CheckpointStore {
     public let path: String
     public let durability: Durability
     package let pool: DatabasePool
+    /// Every write goes through it: writes waiting at the same moment share one commit (and one sync).
+    let writer: GroupCommitter
     /// The store's clock: lease expiry and `updated_at` are read from it (tests inject one).
     let clock: @Sendable () -> Date
     /// The named locks of ``withLock(_:exclusive:_:)``, on `<path>-locks`.
@@ -86,8 +94,12 @@ public final class SQLiteCheckpointStore: CheckpointStore {
     ///
     /// - Throws: ``StoreError`` with code `supersededSchema` when the file was migrated by a newer release, or
     ///   `io` when it cannot be created, opened or migrated.
+    ///
+    /// - Parameter groupCommit: gather the writes waiting at the same moment into one commit (see
+    ///   `GroupCommitter`); false commits each write alone, which only benchmarks want (to measure the difference).
     public init(
-        path: String, durability: Durability = .beforeRequests, clock: @escaping @Sendable () -> Date = { Date() }
+        path: String, durability: Durability = .beforeRequests, groupCommit: Bool = true,
+        clock: @escaping @Sendable () -> Date = { Date() }
     ) throws {
         self.path = path
         self.durability = durability
@@ -110,6 +122,7 @@ public final class SQLiteCheckpointStore: CheckpointStore {
                         + "this one does not know); use that release, or another database file")
             }
             try migrator.migrate(pool)
+            writer = GroupCommitter(pool: pool, durability: durability, grouping: groupCommit)
         } catch let error as DatabaseError {
             throw Self.storeError(error, doing: "opening the database", path: path)
         }
@@ -150,49 +163,39 @@ public final class SQLiteCheckpointStore: CheckpointStore {
 
     // MARK: Database access
 
-    /// Runs `updates` in one IMMEDIATE transaction and returns once it is committed. Not cancellable: see the
-    /// type's documentation.
-    func write<T: Sendable>(_ doing: String, _ updates: @escaping @Sendable (Database) throws -> T) async throws -> T {
+    /// Runs `updates` in the next group commit (see `GroupCommitter`) and returns once that is committed. Not
+    /// cancellable: see the type's documentation. `doing` names the change in an error message.
+    func write<T: Sendable>(
+        _ doing: @autoclosure () -> String, _ updates: @escaping @Sendable (Database) throws -> T
+    ) async throws -> T {
         do {
-            return try await withCheckedThrowingContinuation { continuation in
-                pool.asyncWrite(updates) { _, result in continuation.resume(with: result) }
-            }
+            return try await writer.write(synced: false, updates)
         } catch {
-            throw Self.storeError(error, doing: doing, path: path)
+            throw Self.storeError(error, doing: doing(), path: path)
         }
     }
 
-    /// Like ``write(_:_:)``, but the commit is synced to stable storage (`synchronous = FULL` for this one
-    /// transaction), and with it every commit before it.
-    func writeSynced<T: Sendable>(_ doing: String, _ updates: @escaping @Sendable (Database) throws -> T) async throws -> T {
-        guard durability == .beforeRequests else { return try await write(doing, updates) }
+    /// Like ``write(_:_:)``, but the commit is synced to stable storage (`synchronous = FULL` for that one
+    /// transaction), and with it every commit before it. Under group commit, the writes that share the
+    /// transaction are synced with it: one sync for all of them.
+    func writeSynced<T: Sendable>(
+        _ doing: @autoclosure () -> String, _ updates: @escaping @Sendable (Database) throws -> T
+    ) async throws -> T {
         do {
-            return try await withCheckedThrowingContinuation { continuation in
-                pool.asyncWriteWithoutTransaction { db in
-                    do {
-                        try db.execute(sql: "PRAGMA synchronous = FULL")
-                        defer { try? db.execute(sql: "PRAGMA synchronous = NORMAL") }
-                        var result: T?
-                        try db.inTransaction(.immediate) {
-                            result = try updates(db)
-                            return .commit
-                        }
-                        continuation.resume(returning: result!)
-                    } catch {
-                        continuation.resume(throwing: error)
-                    }
-                }
-            }
+            return try await writer.write(synced: true, updates)
         } catch {
-            throw Self.storeError(error, doing: doing, path: path)
+            throw Self.storeError(error, doing: doing(), path: path)
         }
     }
 
-    func read<T: Sendable>(_ doing: String, _ value: @Sendable (Database) throws -> T) async throws -> T {
+    /// The store's writes, commits and syncs since it was opened (for benchmarks and tests).
+    public var commitStatistics: CommitStatistics { writer.statistics }
+
+    func read<T: Sendable>(_ doing: @autoclosure () -> String, _ value: @Sendable (Database) throws -> T) async throws -> T {
         do {
             return try await pool.read(value)
         } catch {
-            throw Self.storeError(error, doing: doing, path: path)
+            throw Self.storeError(error, doing: doing(), path: path)
         }
     }
 

@@ -145,7 +145,7 @@ public final class TelegentHTTPTransport: APITransport, Sendable {
             await limiter.pause(for: retryAfter ?? 1)
             await sharedBudget?.pause(for: retryAfter ?? 1)
         }
-        let body = bytes.readableBytes == 0 ? nil : try? JSONValue(jsonData: Data(bytes.readableBytesView))
+        let body = bytes.readableBytes == 0 ? nil : try? bytes.withUnsafeReadableBytes { try JSONValue(jsonBytes: $0) }
         logger.debug(
             "api call",
             metadata: ["method": "\(request.method)", "path": "\(request.path)", "status": "\(response.status.code)"])

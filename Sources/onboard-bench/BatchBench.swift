@@ -61,6 +61,10 @@ struct BatchBench: AsyncParsableCommand {
             With --workers N the batch is enqueued (`onboard batch --enqueue`, the binary beside this one) and N \
             `onboard worker --until-idle` processes execute it, each with --concurrency items in flight; the wall \
             time runs from their start to the last one's exit. --db postgres://… gets a new schema, dropped after.
+
+            --timeline FILE writes one CSV line per request (its phases, in ms from the start) and adds a summary of \
+            where the batch waited; --simulator-process runs telegent-sim as a child process, so its CPU time is \
+            counted apart from onboard's.
             """)
 
     @Option(help: "Subscribers.") var subscribers: Int = 1000
@@ -69,6 +73,12 @@ struct BatchBench: AsyncParsableCommand {
     @Option(help: "Items in flight (per worker with --workers).") var concurrency: Int = 32
     @Option(help: "Run the batch with this many `onboard worker` processes instead of in this process.") var workers: Int = 0
     @Option(help: "The database of --workers: a postgres:// server (a new schema) or a SQLite file (default: a new one).") var db: String?
+    @Option(help: "Store durability: before-requests (the default) or every-commit.") var durability: String = "before-requests"
+    @Flag(inversion: .prefixedNo, help: "Gather concurrent writes into group commits (the store's default).")
+    var groupCommit = true
+    @Flag(help: "Run the simulator as a child process (telegent-sim beside this binary) and report its CPU apart.")
+    var simulatorProcess = false
+    @Option(help: "Write a CSV timeline of every request to this file (and summarise it).") var timeline: String?
     @Option(help: "Write the figures as JSON to this file.") var json: String?
 
     func run() async throws {
@@ -76,36 +86,97 @@ struct BatchBench: AsyncParsableCommand {
         let directory = try BenchFiles.temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: directory) }
         let manifestPath = try writeManifest(in: directory, accounts: accounts, subscribers: subscribers, csv: false)
-        let workflow = try BenchFiles.workflow()
         let configuration = SimulatorConfiguration(
             rateLimitPerMinute: nil, latency: .milliseconds(latency), numbersPerArea: subscribers + 1000)
-        let figures = try await TelegentSimulator.withRunning(configuration) { simulator in
-            let manifest = try Manifest.load(path: manifestPath)
-            let clock = ContinuousClock()
-            let start = clock.now
-            let (result, statistics) = try await withBatch(
-                simulator, directory: directory, workflow: workflow, concurrency: concurrency
-            ) { batch, engine in
-                (try await batch.run(manifest, environment: benchEnvironment), engine.transport.statistics)
+        var figures: [String: JSONValue]
+        if simulatorProcess {
+            let child = try SimulatorProcess(configuration)
+            defer { child.stop() }
+            figures = try await measure(baseURL: child.baseURL, directory: directory, manifestPath: manifestPath) {
+                try await child.ledger()
             }
-            let wall = (clock.now - start).seconds
-            let snapshot = result.progress.snapshot
-            let ledger = simulator.world.ledger()
-            // What no client can beat: every call waits the latency, C at a time.
-            let physical = Double(statistics.requests) * Double(latency) / 1000 / Double(concurrency)
-            return [
-                "scenario": "batch", "subscribers": .int(subscribers), "accounts": .int(accounts), "latency_ms": .int(latency),
-                "concurrency": .int(concurrency), "wall_seconds": .double(wall), "requests": .int(statistics.requests),
-                "token_requests": .int(statistics.tokenRequests),
-                "requests_per_subscriber": .double(Double(statistics.requests) / Double(subscribers)),
-                "physical_limit_seconds": .double(physical), "ratio_to_physical_limit": .double(wall / physical),
-                "items_done": .int(snapshot.outcomes[.done] ?? 0), "items_total": .int(snapshot.total),
-                "ledger_purchases": .int(ledger.purchases), "ledger_accounts": .int(ledger.accounts),
-                "rate_limited": .int(statistics.rateLimited), "peak_memory_mb": .double(peakMemoryMB()),
-            ] as [String: JSONValue]
+            let simulatorCPU = child.cpuSeconds()
+            figures["simulator_process_cpu_seconds"] = .double(simulatorCPU)
+        } else {
+            figures = try await TelegentSimulator.withRunning(configuration) { simulator in
+                try await measure(baseURL: simulator.baseURL, directory: directory, manifestPath: manifestPath) {
+                    let ledger = simulator.world.ledger()
+                    return (ledger.purchases, ledger.accounts)
+                }
+            }
         }
         try writeFigures(figures, to: json)
     }
+
+    private func measure(
+        baseURL: String, directory: URL, manifestPath: String,
+        ledger: @Sendable () async throws -> (purchases: Int, accounts: Int)
+    ) async throws -> [String: JSONValue] {
+        let workflow = try BenchFiles.workflow()
+        let store = try SQLiteCheckpointStore(
+            path: directory.appendingPathComponent("bench.sqlite").path,
+            durability: SQLiteCheckpointStore.Durability(rawValue: durability) ?? .beforeRequests,
+            groupCommit: groupCommit)
+        defer { try? store.close() }
+        let recorder = timeline.map { _ in TimelineRecorder() }
+        var configuration = benchConfiguration(
+            baseURL: baseURL, directory: directory, maximumConnections: max(64, concurrency * 2))
+        if let recorder {
+            configuration.requestTimeline = { timing in recorder.record(timing) }
+        }
+        let manifest = try Manifest.load(path: manifestPath)
+        let cpuBefore = processCPUSeconds()
+        let commitsBefore = store.commitStatistics
+        let clock = ContinuousClock()
+        let start = clock.now
+        let (result, statistics) = try await Engine.with(
+            configuration, definition: workflow, store: store, events: { event in recorder?.record(event) }
+        ) { (engine: Engine) async throws -> ((batchID: String, progress: BatchProgress), TelegentHTTPTransport.Statistics) in
+            let batch = BatchRunner(runner: engine.runner, options: .init(concurrency: concurrency))
+            let result = try await batch.run(
+                manifest, environment: benchEnvironment, progressReady: { progress in recorder?.sample(progress) })
+            return (result, engine.transport.statistics)
+        }
+        let wall = (clock.now - start).seconds
+        recorder?.stopSampling()
+        let cpu = processCPUSeconds() - cpuBefore
+        let commits = store.commitStatistics
+        let snapshot = result.progress.snapshot
+        let (purchases, ledgerAccounts) = try await ledger()
+        // What no client can beat: every call waits the latency, C at a time.
+        let physical = Double(statistics.requests) * Double(latency) / 1000 / Double(concurrency)
+        let perSubscriber = { (value: Int) in JSONValue.double(Double(value) / Double(subscribers)) }
+        var figures: [String: JSONValue] = [
+            "scenario": "batch", "subscribers": .int(subscribers), "accounts": .int(accounts), "latency_ms": .int(latency),
+            "concurrency": .int(concurrency), "durability": .string(durability), "group_commit": .bool(groupCommit),
+            "simulator": .string(simulatorProcess ? "child process" : "in process"),
+            "wall_seconds": .double(wall), "requests": .int(statistics.requests),
+            "token_requests": .int(statistics.tokenRequests),
+            "requests_per_subscriber": .double(Double(statistics.requests) / Double(subscribers)),
+            "physical_limit_seconds": .double(physical), "ratio_to_physical_limit": .double(wall / physical),
+            "items_done": .int(snapshot.outcomes[.done] ?? 0), "items_total": .int(snapshot.total),
+            "ledger_purchases": .int(purchases), "ledger_accounts": .int(ledgerAccounts),
+            "rate_limited": .int(statistics.rateLimited), "peak_memory_mb": .double(peakMemoryMB()),
+            "process_cpu_seconds": .double(cpu),
+            "store_writes_per_subscriber": perSubscriber(commits.writes - commitsBefore.writes),
+            "commits_per_subscriber": perSubscriber(commits.commits - commitsBefore.commits),
+            "syncs_per_subscriber": perSubscriber(commits.syncs - commitsBefore.syncs),
+            "largest_group_commit": .int(commits.largestGroup),
+        ]
+        if let recorder, let timeline {
+            try recorder.write(to: timeline, start: start)
+            figures["timeline"] = .object(recorder.summary(start: start, end: clock.now, latencyMs: latency, concurrency: concurrency))
+        }
+        return figures
+    }
+}
+
+/// CPU time (user and system) this process has used, in seconds.
+func processCPUSeconds() -> Double {
+    var usage = rusage()
+    getrusage(__rusage_who_t(RUSAGE_SELF.rawValue), &usage)
+    return Double(usage.ru_utime.tv_sec) + Double(usage.ru_utime.tv_usec) / 1e6 + Double(usage.ru_stime.tv_sec)
+        + Double(usage.ru_stime.tv_usec) / 1e6
 }
 
 extension BatchBench {

@@ -37,9 +37,17 @@ func benchConfiguration(
     _ simulator: RunningSimulator, directory: URL, rate: RateSpec = RateSpec(requests: 1_000_000),
     maximumConnections: Int = 64
 ) -> Engine.Configuration {
+    benchConfiguration(
+        baseURL: simulator.baseURL, directory: directory, rate: rate, maximumConnections: maximumConnections)
+}
+
+/// The engine's settings for a benchmark against the simulator at `baseURL`.
+func benchConfiguration(
+    baseURL: String, directory: URL, rate: RateSpec = RateSpec(requests: 1_000_000), maximumConnections: Int = 64
+) -> Engine.Configuration {
     let credential = SimulatorCredential.demo
     return Engine.Configuration(
-        database: .sqlite(path: directory.appendingPathComponent("bench.sqlite").path), baseURL: simulator.baseURL,
+        database: .sqlite(path: directory.appendingPathComponent("bench.sqlite").path), baseURL: baseURL,
         credentials: .init(accountKey: credential.accountKey, accountSecret: credential.accountSecret), rate: rate,
         environment: benchEnvironment, maximumConnections: maximumConnections)
 }

@@ -47,6 +47,8 @@ struct Overhead: AsyncParsableCommand {
         let figures = try await TelegentSimulator.withRunning(configuration) { simulator in
             var engine: [Double] = []
             var bare: [Double] = []
+            var commits: [Double] = []
+            var syncs: [Double] = []
             var stepsPerRun = 0
             for round in 0..<rounds {
                 let directory = try BenchFiles.temporaryDirectory()
@@ -77,6 +79,9 @@ struct Overhead: AsyncParsableCommand {
                     // Warm the token cache and the connection pool, as a long-running batch would have.
                     _ = try await engine.transport.send(APIRequest(method: "GET", path: "/v1.0/distributor/accounts"))
                     let clock = ContinuousClock()
+                    // Commits and syncs are counted by the SQLite store only.
+                    let sqlite = store as? SQLiteCheckpointStore
+                    let before = sqlite?.commitStatistics
                     let start = clock.now
                     var steps = 0
                     for (run, inputs) in prepared {
@@ -84,7 +89,12 @@ struct Overhead: AsyncParsableCommand {
                         guard outcome.status == .done else { throw ValidationError("run \(run.id) ended \(outcome.status)") }
                         steps = outcome.outputs.count
                     }
-                    return ((clock.now - start).seconds * 1000 / Double(runs), steps)
+                    let elapsed = (clock.now - start).seconds * 1000 / Double(runs)
+                    if let before, let after = sqlite?.commitStatistics {
+                        commits.append(Double(after.commits - before.commits) / Double(runs))
+                        syncs.append(Double(after.syncs - before.syncs) / Double(runs))
+                    }
+                    return (elapsed, steps)
                 }
                 try await store.close()
                 await database?.drop()
@@ -109,6 +119,7 @@ struct Overhead: AsyncParsableCommand {
                 "overhead_ms_per_run": .double(engineMedian - bareMedian),
                 "engine_ms_per_step": .double(engineMedian / Double(max(stepsPerRun, 1))),
                 "ratio": .double(engineMedian / max(bareMedian, 0.001)),
+                "commits_per_run": .double(median(commits)), "syncs_per_run": .double(median(syncs)),
                 "engine_rounds_ms": .array(engine.map(JSONValue.double)), "bare_rounds_ms": .array(bare.map(JSONValue.double)),
             ] as [String: JSONValue]
         }

@@ -34,6 +34,36 @@ struct LeaseContractTests {
         }
     }
 
+    @Test("Taking a lease while reading gives the run, steps and attempts as they stand under it; a refusal reads nothing", arguments: StoreFactory.available)
+    func acquireReading(_ factory: StoreFactory) async throws {
+        try await withStore(factory) { store, _ in
+            let run = sampleRun("acme")
+            _ = try await store.createRun(run, stepIDs: quickstartSteps)
+            let first = try await lease(store, run.id)
+            let attempt = try await store.beginAttempt(sampleAttempt(run, "create_account"), lease: first)
+            try await store.completeStep(
+                first, stepID: "create_account", outputs: ["account_id": "AID-1"], inputDigest: "d", claims: [],
+                attempt: FinishedAttempt(id: attempt.id!, statusCode: 200, at: .init(wall: time(20))))
+            _ = try await store.beginAttempt(sampleAttempt(run, "create_route", n: 2), lease: first)
+
+            let refused = try await store.acquireLeaseReading(runID: run.id, owner: newOwner(), duration: .seconds(60), replacing: nil)
+            guard case .held(let holder, _) = refused.0 else { Issue.record("expected .held"); return }
+            #expect(holder == first.owner && refused.1 == nil)
+
+            let owner = newOwner()
+            let (acquisition, snapshot) = try await store.acquireLeaseReading(
+                runID: run.id, owner: owner, duration: .seconds(60), replacing: first.owner)
+            guard case .acquired(let second) = acquisition else { Issue.record("expected .acquired"); return }
+            let read = try #require(snapshot)
+            #expect(read.run == (try await store.run(id: run.id)))
+            #expect(read.run.leaseOwner == owner && read.run.leaseEpoch == second.epoch && read.run.status == .running)
+            #expect(read.steps == (try await store.steps(runID: run.id)))
+            #expect(read.steps.map(\.status) == [.done, .running, .pending, .pending])
+            #expect(read.attempts == (try await store.attempts(runID: run.id, stepID: nil)))
+            #expect(read.attempts.map(\.stepID) == ["create_account", "create_route"])
+        }
+    }
+
     @Test("A lease is taken over only once it expires; the old holder can then neither renew nor write", arguments: StoreFactory.available)
     func expiryAndTakeover(_ factory: StoreFactory) async throws {
         try await withStore(factory) { store, _ in

@@ -81,6 +81,42 @@ struct StepContractTests {
         }
     }
 
+    @Test("completeFinalStep keeps the outputs and finishes the run done; on a claim conflict it changes nothing", arguments: StoreFactory.available)
+    func completeFinalStep(_ factory: StoreFactory) async throws {
+        try await withStore(factory) { store, _ in
+            let other = sampleRun("other")
+            _ = try await store.createRun(other, stepIDs: ["b"])
+            let otherLease = try await lease(store, other.id)
+            try await store.completeStep(
+                otherLease, stepID: "b", outputs: [:], inputDigest: nil, claims: [Claim(scope: "n", value: "1")], attempt: nil)
+
+            let run = sampleRun("acme")
+            _ = try await store.createRun(run, stepIDs: ["a"])
+            let held = try await lease(store, run.id)
+            let sent = try await store.beginAttempt(sampleAttempt(run, "a"), lease: held)
+            let finished = FinishedAttempt(id: sent.id!, statusCode: 200, at: .init(wall: time(20)))
+            await #expect(throws: StoreError.self) {
+                try await store.completeFinalStep(
+                    held, stepID: "a", outputs: ["n": "1"], inputDigest: "d", claims: [Claim(scope: "n", value: "1")],
+                    attempt: finished)
+            }
+            var stored = try #require(try await store.run(id: run.id))
+            #expect(stored.status == .running && stored.leaseOwner == held.owner)
+            #expect(try await store.steps(runID: run.id).first?.status == .running)
+            #expect(try await store.attempts(runID: run.id, stepID: "a").first?.outcome == nil)
+
+            try await store.completeFinalStep(
+                held, stepID: "a", outputs: ["n": "2"], inputDigest: "d", claims: [Claim(scope: "n", value: "2")],
+                attempt: finished)
+            stored = try #require(try await store.run(id: run.id))
+            #expect(stored.status == .done && stored.lastError == nil && stored.leaseOwner == nil)
+            let step = try #require(try await store.steps(runID: run.id).first)
+            #expect(step.status == .done && step.outputs == ["n": "2"])
+            #expect(try await store.attempts(runID: run.id, stepID: "a").first?.outcome == .succeeded)
+            #expect(try await store.claimHolder(Claim(scope: "n", value: "2")) == run.id)
+        }
+    }
+
     @Test("disprove marks attempts as proved without effect", arguments: StoreFactory.available)
     func disprove(_ factory: StoreFactory) async throws {
         try await withStore(factory) { store, _ in

@@ -142,43 +142,80 @@ public final class BatchRunner: Sendable {
         }
         let progress = BatchProgress(total: total, plannedCalls: plannedCalls)
         progressReady(progress)
-        let gates = AccountGates()
         let breaker = CircuitBreaker(threshold: CircuitBreaker.threshold(concurrency: options.concurrency))
-        try await withThrowingTaskGroup(of: Void.self) { group in
+        let readAhead = max(Self.readAhead, options.concurrency * 2)
+        try await withThrowingTaskGroup(of: ItemResult.self) { group in
+            var schedule = BatchSchedule()
             var inFlight = 0
+            func block(_ item: BatchItem, _ message: String) {
+                progress.finished(.blocked, wasRunning: false)
+                events(.itemFinished(
+                    key: item.key, runID: Runner.runID(forKey: item.key), outcome: .blocked,
+                    message: "account \(item.accountKey) did not finish: \(message)"))
+            }
+            /// Starts what may start, up to `concurrency` items in flight.
+            func launch() {
+                while inFlight < options.concurrency, let start = schedule.next() {
+                    if runner.shutdown.isRequested {
+                        progress.finished(.interrupted, wasRunning: false)
+                        continue
+                    }
+                    if let limit = options.maxFailures, progress.snapshot.failures >= limit {
+                        breaker.open("\(limit) failures (--max-failures)", events)
+                    }
+                    if breaker.isOpen {
+                        progress.finished(.notStarted, wasRunning: false)
+                        continue
+                    }
+                    inFlight += 1
+                    progress.started()
+                    group.addTask {
+                        let result = await self.runItem(start, manifest: manifest, batchID: batchID)
+                        progress.finished(result.outcome, wasRunning: true)
+                        breaker.record(result.outcome, unreachable: result.unreachable, self.events)
+                        if let ceiling = result.ceiling { breaker.open(ceiling, self.events) }
+                        if result.outcome != .done && result.outcome != .skipped {
+                            self.events(.itemFinished(
+                                key: start.item.key, runID: result.runID, outcome: result.outcome, message: result.message))
+                        }
+                        return result
+                    }
+                }
+            }
+            /// Waits for one item to finish; an account opens its subscribers' gate.
+            func collect() async throws {
+                guard let result = try await group.next() else { return }
+                inFlight -= 1
+                if let gate = result.gate {
+                    for (item, message) in schedule.open(result.accountKey, gate) { block(item, message) }
+                }
+            }
             _ = try await manifest.forEachItem(definition: runner.definition, environment: environment) { item in
                 if runner.shutdown.isRequested {
                     progress.finished(.interrupted, wasRunning: false)
                     return
                 }
-                while inFlight >= options.concurrency {
-                    _ = try await group.next()
-                    inFlight -= 1
-                }
-                if let limit = options.maxFailures, progress.snapshot.failures >= limit {
-                    breaker.open("\(limit) failures (--max-failures)", events)
-                }
-                if breaker.isOpen {
-                    progress.finished(.notStarted, wasRunning: false)
-                    return
-                }
-                inFlight += 1
-                progress.started()
-                group.addTask {
-                    let (runID, outcome, message, unreachable, ceiling) = await self.runItem(
-                        item, manifest: manifest, batchID: batchID, gates: gates)
-                    progress.finished(outcome, wasRunning: true)
-                    breaker.record(outcome, unreachable: unreachable, self.events)
-                    if let ceiling { breaker.open(ceiling, self.events) }
-                    if outcome != .done && outcome != .skipped {
-                        self.events(.itemFinished(key: item.key, runID: runID, outcome: outcome, message: message))
-                    }
+                if let (blocked, message) = schedule.add(item) { block(blocked, message) }
+                launch()
+                while schedule.held >= readAhead && inFlight > 0 {
+                    try await collect()
+                    launch()
                 }
             }
-            try await group.waitForAll()
+            while inFlight > 0 {
+                try await collect()
+                launch()
+            }
+            for item in schedule.abandonParked() {
+                block(item, "its account was not run")
+            }
         }
         return (batchID, progress)
     }
+
+    /// How many items of the manifest may be read ahead of the ones running (at least twice the concurrency):
+    /// subscribers waiting for their account, and items waiting for a slot. Bounds the memory a batch holds.
+    static let readAhead = 2048
 
     /// A batch's id: short, stable, from its name and its workflow's, the same in every process.
     public static func batchID(manifest: Manifest, definition: WorkflowDefinition) -> String {
@@ -190,35 +227,36 @@ public final class BatchRunner: Sendable {
         "b" + sha256Hex(Data("\(name)\u{0}\(workflow)".utf8)).prefix(11)
     }
 
+    /// How one item ended, for the progress and the schedule.
+    struct ItemResult: Sendable {
+        var runID: String
+        var accountKey: String
+        var outcome: ItemOutcome
+        var message: String?
+        var unreachable: TransportError?
+        /// The spend ceiling stopped this item: why.
+        var ceiling: String?
+        /// For an account: what its subscribers get.
+        var gate: BatchSchedule.Gate?
+    }
+
     /// Runs one item; never throws (an item's failure is its outcome).
-    private func runItem(
-        _ item: BatchItem, manifest: Manifest, batchID: String, gates: AccountGates
-    ) async -> (String, ItemOutcome, String?, TransportError?, String?) {
+    private func runItem(_ start: BatchSchedule.Start, manifest: Manifest, batchID: String) async -> ItemResult {
+        let item = start.item
         let runID = Runner.runID(forKey: item.key)
-        var parentOutputs: [String: [String: JSONValue]] = [:]
-        var parentID: String?
-        if item.kind == .subscriber {
-            switch await gates.wait(for: item.accountKey) {
-            case .ready(let id, let outputs):
-                parentID = id
-                parentOutputs = outputs
-            case .failed(let message):
-                return (runID, .blocked, "account \(item.accountKey) did not finish: \(message)", nil, nil)
-            }
-        }
         var result: (ItemOutcome, String?)
         var outputs: [String: [String: JSONValue]]?
         var unreachable: TransportError?
         var ceiling: String?
         do {
             let run = try await runner.prepare(
-                key: item.key, kind: item.kind, inputs: item.inputs, inputPath: manifest.file, parentID: parentID,
+                key: item.key, kind: item.kind, inputs: item.inputs, inputPath: manifest.file, parentID: start.parent?.id,
                 batchID: batchID)
             if run.status == .done && runner.pinsMatch(run, inputs: item.inputs) {
                 result = (.skipped, nil)
             } else {
                 let outcome = try await runner.execute(
-                    run, inputs: item.inputs, parentOutputs: parentOutputs,
+                    run, inputs: item.inputs, parentOutputs: start.parent?.outputs ?? [:],
                     options: .init(acceptChanges: options.acceptChanges))
                 outputs = outcome.outputs
                 unreachable = outcome.unreachable
@@ -240,6 +278,7 @@ public final class BatchRunner: Sendable {
         } catch {
             result = (.failed, "\(error)")
         }
+        var gate: BatchSchedule.Gate?
         if item.kind == .account {
             if result.0 == .done || result.0 == .skipped {
                 if outputs == nil {
@@ -249,33 +288,14 @@ public final class BatchRunner: Sendable {
                     }
                     outputs = stored
                 }
-                await gates.open(item.accountKey, .ready(runID, outputs ?? [:]))
+                gate = .ready(runID: runID, outputs: outputs ?? [:])
             } else {
-                await gates.open(item.accountKey, .failed(result.1 ?? result.0.rawValue))
+                gate = .failed(result.1 ?? result.0.rawValue)
             }
         }
-        return (runID, result.0, result.1, unreachable, ceiling)
-    }
-}
-
-/// Subscribers wait here until their account's run has finished (or failed).
-actor AccountGates {
-    enum State: Sendable {
-        case ready(String, [String: [String: JSONValue]])
-        case failed(String)
-    }
-
-    private var states: [String: State] = [:]
-    private var waiters: [String: [CheckedContinuation<State, Never>]] = [:]
-
-    func wait(for account: String) async -> State {
-        if let state = states[account] { return state }
-        return await withCheckedContinuation { waiters[account, default: []].append($0) }
-    }
-
-    func open(_ account: String, _ state: State) {
-        states[account] = state
-        for waiter in waiters.removeValue(forKey: account) ?? [] { waiter.resume(returning: state) }
+        return ItemResult(
+            runID: runID, accountKey: item.accountKey, outcome: result.0, message: result.1, unreachable: unreachable,
+            ceiling: ceiling, gate: gate)
     }
 }
 

@@ -15,22 +15,23 @@ struct RunScope: ExpressionScope, Sendable {
 
     func lookup(_ path: [String]) -> JSONValue? {
         guard let root = path.first else { return nil }
-        let rest = path.dropFirst().joined(separator: ".")
+        let rest = path.dropFirst()
         switch root {
         case "inputs":
-            return inputs.value(atPath: rest)
+            return inputs.value(atPathComponents: rest)
         case "steps":
             guard path.count >= 2, let outputs = steps[path[1]] else {
                 return isPlanning ? .string("<\(path.joined(separator: "."))>") : nil
             }
-            return JSONValue.object(outputs).value(atPath: path.dropFirst(2).joined(separator: "."))
+            return JSONValue.object(outputs).value(atPathComponents: path.dropFirst(2))
         case "run":
-            return run.value(atPath: rest)
+            return run.value(atPathComponents: rest)
         case "env":
-            if isRedacted { return .string("<env.\(rest)>") }
-            return environment[rest].map(JSONValue.string)
+            let name = rest.joined(separator: ".")
+            if isRedacted { return .string("<env.\(name)>") }
+            return environment[name].map(JSONValue.string)
         default:
-            return extra[root]?.value(atPath: rest)
+            return extra[root]?.value(atPathComponents: rest)
         }
     }
 
@@ -44,7 +45,9 @@ struct RunScope: ExpressionScope, Sendable {
 extension RequestTemplate {
     /// Renders into a request. `extraQuery` adds paging parameters.
     func render(in scope: RunScope, extraQuery: [APIRequest.QueryItem] = []) throws -> APIRequest {
-        let renderedPath = try Template.compile(string: path).render(in: scope)?.stringValue ?? path
+        // Most paths hold no placeholder: only those are compiled and rendered.
+        let renderedPath =
+            path.utf8.contains(UInt8(ascii: "$")) ? try Template.compile(string: path).render(in: scope)?.stringValue ?? path : path
         var items: [APIRequest.QueryItem] = []
         for (name, value) in query {
             guard let rendered = try value.render(in: scope) else { continue }

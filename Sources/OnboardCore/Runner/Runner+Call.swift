@@ -81,6 +81,12 @@ extension Runner {
         requestDigest: String? = nil, keepSuccessOpen: Bool = false, _ execution: Execution
     ) async throws -> Call {
         let recorded = Mutex<(id: Int64?, started: ClockReading?)>((nil, nil))
+        let timeline = configuration.requestTimeline.map { _ in RequestTimeline(asked: .now) }
+        defer {
+            if let timeline, let sink = configuration.requestTimeline {
+                sink(timeline.timing(execution.run.id, step.id, purpose, request.path))
+            }
+        }
         let effect: StepEffect = purpose == .send ? step.effect : .read
         var attempt = AttemptRecord(
             runID: execution.run.id, stepID: step.id, purpose: purpose, effect: effect,
@@ -92,6 +98,8 @@ extension Runner {
         do {
             response = try await transport.send(request) {
                 try execution.checkLease()
+                timeline?.mark(\.ready)
+                defer { timeline?.mark(\.sent) }
                 let reading = self.configuration.clock.now()
                 recorded.withLock { $0.started = reading }
                 guard effect.createsSomething else { return }
@@ -105,6 +113,8 @@ extension Runner {
                 try execution.checkLease()
             }
         } catch let error as TransportError {
+            timeline?.mark(\.answered)
+            defer { timeline?.mark(\.recorded) }
             let (id, started) = recorded.withLock { ($0.id, $0.started) }
             guard let started else {
                 return Call(result: .noToken(AuthenticationError(status: nil, message: error.message, transport: error)))
@@ -128,9 +138,11 @@ extension Runner {
             }
             throw error
         }
+        timeline?.answered(response.status)
         let (id, started) = recorded.withLock { ($0.id, $0.started) }
         if let id {
             if !(keepSuccessOpen && response.isSuccess) {
+                defer { timeline?.mark(\.recorded) }
                 try await finish(
                     id, response.isSuccess ? .succeeded : .httpError, status: response.status,
                     error: response.isSuccess ? nil : response.summary, execution)
@@ -143,6 +155,7 @@ extension Runner {
             response.isSuccess ? .succeeded : .httpError, status: response.status,
             error: response.isSuccess ? nil : response.summary, at: configuration.clock.now())
         let stored = try await store.beginAttempt(attempt, lease: execution.lease)
+        timeline?.mark(\.recorded)
         return Call(attemptID: stored.id, result: .answered(response))
     }
 
@@ -169,5 +182,42 @@ extension AttemptRecord {
         self.error = error
         finishedAt = reading.wall
         finishedUptime = reading.uptime
+    }
+}
+
+/// The phases of one request as they happen (`RequestTiming`), written from the request's task and its
+/// `willSend`.
+final class RequestTimeline: Sendable {
+    struct Marks {
+        var ready: ContinuousClock.Instant?
+        var sent: ContinuousClock.Instant?
+        var answered: ContinuousClock.Instant?
+        var recorded: ContinuousClock.Instant?
+        var status: Int?
+    }
+
+    let asked: ContinuousClock.Instant
+    private let marks = Mutex(Marks())
+
+    init(asked: ContinuousClock.Instant) { self.asked = asked }
+
+    func mark(_ phase: any WritableKeyPath<Marks, ContinuousClock.Instant?> & Sendable) {
+        let now = ContinuousClock.now
+        marks.withLock { $0[keyPath: phase] = now }
+    }
+
+    func answered(_ status: Int) {
+        let now = ContinuousClock.now
+        marks.withLock {
+            $0.answered = now
+            $0.status = status
+        }
+    }
+
+    func timing(_ runID: String, _ stepID: String, _ purpose: AttemptPurpose, _ path: String) -> RequestTiming {
+        let marks = marks.withLock { $0 }
+        return RequestTiming(
+            runID: runID, stepID: stepID, purpose: purpose, path: path, status: marks.status, asked: asked,
+            ready: marks.ready, sent: marks.sent, answered: marks.answered ?? .now, recorded: marks.recorded)
     }
 }

@@ -8,6 +8,9 @@ struct Execution: Sendable {
     var scope: RunScope
     /// Inputs as stored (secrets as references), for digests and lookups of earlier pins.
     var redacted: RunScope
+    /// The run's last step: its completion also finishes the run as done and releases the lease
+    /// (`completeFinalStep`), one commit instead of two.
+    var finalStepID: String?
 
     var lease: Lease { keeper.lease }
 
@@ -18,13 +21,17 @@ struct Execution: Sendable {
 extension Runner {
     /// Runs the steps under `keeper`'s lease; returns the run's final status and last error (which the caller
     /// commits with the lease's release).
+    ///
+    /// - Parameter snapshot: the run, steps and attempts read with the lease (`acquireLeaseReading`); read here
+    ///   when nil (a lease claimed by a worker).
     func executeLeased(
-        _ given: RunRecord, inputs: RunInputs, parentOutputs: [String: [String: JSONValue]],
+        _ given: RunRecord, snapshot: RunSnapshot? = nil, inputs: RunInputs, parentOutputs: [String: [String: JSONValue]],
         options: ExecuteOptions, keeper: LeaseKeeper
     ) async throws -> RunOutcome {
         let lease = keeper.lease
         events(.runStarted(runID: given.id, key: given.key))
-        var run = try await store.run(id: given.id) ?? given
+        var run: RunRecord
+        if let snapshot { run = snapshot.run } else { run = try await store.run(id: given.id) ?? given }
         if let from = options.resetFrom {
             let ids = steps(for: run.kind).map(\.id)
             guard let index = ids.firstIndex(of: from) else {
@@ -32,8 +39,15 @@ extension Runner {
             }
             try await store.resetSteps(lease, stepIDs: Array(ids[index...]))
         }
-        var records = Dictionary(uniqueKeysWithValues: try await store.steps(runID: run.id).map { ($0.stepID, $0) })
-        let attempts = try await store.attempts(runID: run.id, stepID: nil)
+        let stepList: [StepRecord]
+        let attempts: [AttemptRecord]
+        if let snapshot, options.resetFrom == nil {
+            (stepList, attempts) = (snapshot.steps, snapshot.attempts)
+        } else {
+            stepList = try await store.steps(runID: run.id)
+            attempts = try await store.attempts(runID: run.id, stepID: nil)
+        }
+        var records = Dictionary(uniqueKeysWithValues: stepList.map { ($0.stepID, $0) })
         let accepted = try await checkPins(
             &run, inputs: inputs, records: Array(records.values), attempts: attempts, accept: options.acceptChanges,
             lease: lease)
@@ -48,7 +62,8 @@ extension Runner {
         var redacted = scope
         redacted.inputs = inputs.stored(for: definition)
         redacted.isRedacted = true
-        var execution = Execution(run: run, keeper: keeper, scope: scope, redacted: redacted)
+        var execution = Execution(
+            run: run, keeper: keeper, scope: scope, redacted: redacted, finalStepID: steps(for: run.kind).last?.id)
         func outcome(_ status: RunStatus, _ lastError: String?, unreachable: TransportError? = nil) -> RunOutcome {
             RunOutcome(
                 status: status, lastError: lastError, outputs: execution.scope.steps, acceptedChanges: accepted,
@@ -93,6 +108,12 @@ extension Runner {
                 case .done(let outputs):
                     execution.scope.steps[step.id] = outputs
                     execution.redacted.steps[step.id] = outputs
+                    if step.id == execution.finalStepID {
+                        // Its commit finished the run and released the lease.
+                        var done = outcome(.done, nil)
+                        done.isFinished = true
+                        return done
+                    }
                 case .stopped(let status, let message):
                     if status == .interrupted { return outcome(.interrupted, interruptedText(run)) }
                     let (status, text) = try await finish(execution, step: step.id, status: status, message: message)

@@ -38,7 +38,7 @@ extension Runner {
     /// - Throws: `RunnerError.busy` when the run is being executed.
     public func acceptChanges(_ run: RunRecord, inputs: RunInputs) async throws -> [String] {
         guard !pinsMatch(run, inputs: inputs) else { return [] }
-        let keeper = try await takeLease(of: run)
+        let (keeper, _) = try await takeLease(of: run)
         var current = try await store.run(id: run.id) ?? run
         do {
             let accepted = try await checkPins(

@@ -224,9 +224,15 @@ extension Runner {
         let claims = step.claims.compactMap { name in outputs[name]?.stringValue.map { Claim(scope: name, value: $0) } }
         let inputDigest = try digest ?? step.request.render(in: execution.redacted).digest
         do {
-            try await store.completeStep(
-                execution.lease, stepID: step.id, outputs: outputs, inputDigest: inputDigest, claims: claims,
-                attempt: attempt)
+            if step.id == execution.finalStepID {
+                try await store.completeFinalStep(
+                    execution.lease, stepID: step.id, outputs: outputs, inputDigest: inputDigest, claims: claims,
+                    attempt: attempt)
+            } else {
+                try await store.completeStep(
+                    execution.lease, stepID: step.id, outputs: outputs, inputDigest: inputDigest, claims: claims,
+                    attempt: attempt)
+            }
         } catch let error as StoreError where error.code == .claimConflict {
             return .stopped(.inDoubt, "\(error.message); resolve which run owns it with `onboard resolve`")
         }

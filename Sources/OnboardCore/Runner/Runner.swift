@@ -32,12 +32,16 @@ public final class Runner: Sendable {
         /// with a run's own on every execution (nil: not checked).
         public var target: String?
         public var clock: any RunClock
+        /// Receives the phases of every request (`onboard-bench batch --timeline`); nil records nothing.
+        public var requestTimeline: RequestTimingSink?
         /// How long a send or a lookup waits for another execution's hold on the same serialize key before giving
         /// up busy (exit 4). A holder keeps it for one request and its commit, so a longer wait means the holder is
-        /// paused (Ctrl-Z, `kill -STOP`) or hung; waiting for ever would hang this execution with it.
-        /// Default: twice the request timeout and 30 s more.
+        /// paused (Ctrl-Z, `kill -STOP`) or hung; waiting for ever would hang this execution with it. A holder
+        /// also waits for the rate limit while it holds the key (at 50/min with dozens of items in flight, or
+        /// several workers sharing one budget, that is minutes), so the default is generous: 10 minutes, or twice
+        /// the request timeout and 30 s more when that is longer.
         public var lockWait: Duration {
-            get { explicitLockWait ?? requestTimeout * 2 + .seconds(30) }
+            get { explicitLockWait ?? max(requestTimeout * 2 + .seconds(30), .seconds(600)) }
             set { explicitLockWait = newValue }
         }
         private var explicitLockWait: Duration?
@@ -123,11 +127,12 @@ public final class Runner: Sendable {
             throw RunnerError.targetMismatch(runID: run.id, stored: stored, given: target)
         }
         let keeper: LeaseKeeper
+        var snapshot: RunSnapshot?
         if let claimed {
             let duration = configuration.leaseDuration
             keeper = LeaseKeeper(lease: claimed.lease, duration: duration, margin: duration / 6, acquiredAt: claimed.at)
         } else {
-            keeper = try await takeLease(of: run)
+            (keeper, snapshot) = try await takeLease(of: run)
         }
         let lease = keeper.lease
         do {
@@ -135,10 +140,13 @@ public final class Runner: Sendable {
                 group.addTask { await self.keepRenewing(keeper) }
                 defer { group.cancelAll() }
                 return try await self.executeLeased(
-                    run, inputs: inputs, parentOutputs: parentOutputs, options: options, keeper: keeper)
+                    run, snapshot: snapshot, inputs: inputs, parentOutputs: parentOutputs, options: options, keeper: keeper)
             }
-            // The final status and the lease's release are one commit.
-            try await store.finishRun(lease, status: outcome.status, lastError: outcome.lastError)
+            // The final status and the lease's release are one commit: the last step's own, when the run ends done
+            // (`completeFinalStep`), or this one.
+            if !outcome.isFinished {
+                try await store.finishRun(lease, status: outcome.status, lastError: outcome.lastError)
+            }
             events(.runFinished(runID: run.id, status: outcome.status))
             OnboardMetrics.runEnded(outcome.status)
             return outcome
@@ -161,15 +169,18 @@ public final class Runner: Sendable {
     }
 
     /// Takes the run's lease for a new owner; a lease held by a process provably gone (same host, boot and PID
-    /// namespace, no such PID) is taken over at once, any other only once it expires.
-    func takeLease(of run: RunRecord) async throws -> LeaseKeeper {
+    /// namespace, no such PID) is taken over at once, any other only once it expires. Returns the run, its steps
+    /// and attempts as read under the new lease, when the store reads them in the same call.
+    func takeLease(of run: RunRecord) async throws -> (LeaseKeeper, RunSnapshot?) {
         let owner = LeaseOwner.make().rawValue
         let duration = configuration.leaseDuration
         var started = ContinuousClock.now
-        var acquisition = try await store.acquireLease(runID: run.id, owner: owner, duration: duration, replacing: nil)
+        var (acquisition, snapshot) = try await store.acquireLeaseReading(
+            runID: run.id, owner: owner, duration: duration, replacing: nil)
         if case .held(let holder, _) = acquisition, LeaseOwner(rawValue: holder)?.isProvablyDeadLocalProcess == true {
             started = ContinuousClock.now
-            acquisition = try await store.acquireLease(runID: run.id, owner: owner, duration: duration, replacing: holder)
+            (acquisition, snapshot) = try await store.acquireLeaseReading(
+                runID: run.id, owner: owner, duration: duration, replacing: holder)
             if case .acquired = acquisition {
                 logger.info(
                     "took over the lease of a process that is gone",
@@ -178,7 +189,7 @@ public final class Runner: Sendable {
         }
         switch acquisition {
         case .acquired(let lease):
-            return LeaseKeeper(lease: lease, duration: duration, margin: duration / 6, acquiredAt: started)
+            return (LeaseKeeper(lease: lease, duration: duration, margin: duration / 6, acquiredAt: started), snapshot)
         case .held(let holder, let expiresAt):
             throw RunnerError.busy(runID: run.id, holder: holder, expiresAt: expiresAt)
         }
@@ -241,6 +252,8 @@ public struct RunOutcome: Sendable, Hashable {
     public var unreachable: TransportError?
     /// A purchase was refused by the spend ceiling (`--max-purchases`).
     public var ceilingReached = false
+    /// The run's status and lease were already committed (with its last step), so `execute` has nothing to finish.
+    var isFinished = false
 
     public init(
         status: RunStatus, lastError: String? = nil, outputs: [String: [String: JSONValue]] = [:],

@@ -50,6 +50,10 @@ public protocol CheckpointStore: Sendable {
     /// - Throws: `StoreError` `notFound` when the run does not exist.
     func acquireLease(runID: String, owner: String, duration: Duration, replacing deadHolder: String?) async throws
         -> LeaseAcquisition
+    /// `acquireLease`, and when the lease is acquired, the run with its steps and attempts as they stand under it:
+    /// everything an execution reads before its first step, in one call (SQLite: in the same transaction).
+    func acquireLeaseReading(runID: String, owner: String, duration: Duration, replacing deadHolder: String?)
+        async throws -> (LeaseAcquisition, RunSnapshot?)
     /// Extends `lease` to `duration` from now; false (changing nothing) when it was taken over or has expired.
     func renewLease(_ lease: Lease, duration: Duration) async throws -> Bool
     /// In one transaction: sets the run's final `status` and `lastError` and releases the lease.
@@ -86,6 +90,13 @@ public protocol CheckpointStore: Sendable {
     /// with `outputs` and `inputDigest`, clears its error, and inserts `claims` for the run. Throws
     /// `StoreError.claimConflict` (and changes nothing) when another run already holds one of the claims.
     func completeStep(
+        _ lease: Lease, stepID: String, outputs: [String: JSONValue], inputDigest: String?, claims: [Claim],
+        attempt: FinishedAttempt?
+    ) async throws
+    /// The last step of a run: `completeStep`, then `finishRun(lease, status: .done, lastError: nil)`, in one
+    /// transaction where the backend can (the step's outputs, the run's status and the lease's release commit
+    /// together). Throws what `completeStep` throws, and then changes nothing.
+    func completeFinalStep(
         _ lease: Lease, stepID: String, outputs: [String: JSONValue], inputDigest: String?, claims: [Claim],
         attempt: FinishedAttempt?
     ) async throws
@@ -163,6 +174,43 @@ public protocol CheckpointStore: Sendable {
 
     /// Closes the store's connections; any later call fails.
     func close() async throws
+}
+
+/// A run with its steps (in workflow order) and attempts (oldest first), as read under a lease just taken.
+public struct RunSnapshot: Sendable, Hashable {
+    public var run: RunRecord
+    public var steps: [StepRecord]
+    public var attempts: [AttemptRecord]
+
+    public init(run: RunRecord, steps: [StepRecord], attempts: [AttemptRecord]) {
+        self.run = run
+        self.steps = steps
+        self.attempts = attempts
+    }
+}
+
+extension CheckpointStore {
+    /// Takes the lease, then reads the run, its steps and its attempts (four calls; a backend that can do it in
+    /// one transaction overrides this).
+    public func acquireLeaseReading(
+        runID: String, owner: String, duration: Duration, replacing deadHolder: String?
+    ) async throws -> (LeaseAcquisition, RunSnapshot?) {
+        let acquisition = try await acquireLease(runID: runID, owner: owner, duration: duration, replacing: deadHolder)
+        guard case .acquired = acquisition, let run = try await run(id: runID) else { return (acquisition, nil) }
+        let snapshot = RunSnapshot(
+            run: run, steps: try await steps(runID: runID), attempts: try await attempts(runID: runID, stepID: nil))
+        return (acquisition, snapshot)
+    }
+
+    /// `completeStep`, then `finishRun` as done: two transactions (a crash between them leaves a run whose steps
+    /// are all done, which its next execution finishes without a call).
+    public func completeFinalStep(
+        _ lease: Lease, stepID: String, outputs: [String: JSONValue], inputDigest: String?, claims: [Claim],
+        attempt: FinishedAttempt?
+    ) async throws {
+        try await completeStep(lease, stepID: stepID, outputs: outputs, inputDigest: inputDigest, claims: claims, attempt: attempt)
+        try await finishRun(lease, status: .done, lastError: nil)
+    }
 }
 
 /// A 2xx attempt finished in the commit that keeps its step's outputs: one whose row was written before its

@@ -48,11 +48,6 @@ extension JSONValue: Codable {
 }
 
 extension JSONValue {
-    /// Decodes JSON bytes; throws on malformed input.
-    public init(jsonData data: some DataProtocol) throws {
-        self = try JSONDecoder().decode(JSONValue.self, from: Data(data))
-    }
-
     /// Canonical JSON: keys sorted, no insignificant whitespace, `/` not escaped. Equal values give equal bytes,
     /// which is what digests of definitions, inputs and requests rely on. Written by hand: it runs several times
     /// per step, and Foundation's encoder costs tens of microseconds a call.
@@ -127,6 +122,32 @@ extension JSONValue {
     public subscript(key: String) -> JSONValue? {
         if case .object(let object) = self { return object[key] }
         return nil
+    }
+
+    /// `value(atPath:)` for a path already split, the same way: `["Account", "AccountId"]` (a component holding dots is split
+    /// further, as the dotted path would be). Spares joining and splitting strings on every template lookup.
+    public func value<Components: Collection<String>>(atPathComponents components: Components) -> JSONValue? {
+        // One empty component is the empty path: the value itself, as `value(atPath: "")` gives it.
+        if components.count == 1, components.first?.isEmpty == true { return self }
+        var current: JSONValue = self
+        for component in components {
+            if component.utf8.contains(UInt8(ascii: ".")) {
+                guard let next = current.value(atPath: component) else { return nil }
+                current = next
+                continue
+            }
+            switch current {
+            case .object(let object):
+                guard let next = object[component] else { return nil }
+                current = next
+            case .array(let array):
+                guard let index = Int(component), array.indices.contains(index) else { return nil }
+                current = array[index]
+            default:
+                return nil
+            }
+        }
+        return current
     }
 
     /// Follows a dotted path (`Account.AccountId`, `Results.0.RouteName`) through objects and arrays.
