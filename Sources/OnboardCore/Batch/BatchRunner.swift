@@ -173,7 +173,8 @@ public final class BatchRunner: Sendable {
                         let result = await self.runItem(start, manifest: manifest, batchID: batchID)
                         progress.finished(result.outcome, wasRunning: true)
                         breaker.record(result.outcome, unreachable: result.unreachable, self.events)
-                        if let ceiling = result.ceiling { breaker.open(ceiling, self.events) }
+                        // A ceiling does not stop the batch: an item that needs no new purchase (its number bought
+                        // before a kill) still finishes, and one that does fails at provision with nothing sent.
                         if result.outcome != .done && result.outcome != .skipped {
                             self.events(.itemFinished(
                                 key: start.item.key, runID: result.runID, outcome: result.outcome, message: result.message))
