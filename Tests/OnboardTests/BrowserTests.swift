@@ -106,7 +106,7 @@ struct Chromium: Sendable {
         process.standardError = try FileHandle(forWritingTo: err)
         let status: Int32 = try await withCheckedThrowingContinuation { continuation in
             process.terminationHandler = { continuation.resume(returning: $0.terminationStatus) }
-            do { try process.run() } catch {
+            do { try Spawn.run(process) } catch {
                 process.terminationHandler = nil
                 continuation.resume(throwing: ChromiumError(status: -1, stderr: "\(error)", couldNotStart: true))
                 return

@@ -153,7 +153,7 @@ import Testing
             holder.environment = OnboardBinary.environment()
             holder.standardOutput = FileHandle.nullDevice
             holder.standardError = FileHandle.nullDevice
-            try holder.run()
+            try Spawn.run(holder)
             defer { if holder.isRunning { kill(holder.processIdentifier, SIGKILL) } }
             let clock = ContinuousClock()
             let deadline = clock.now + .seconds(60)
@@ -345,7 +345,7 @@ enum PIDNamespace {
         probe.arguments = ["--pid", "--fork", "--mount-proc", "/bin/true"]
         probe.standardOutput = FileHandle.nullDevice
         probe.standardError = FileHandle.nullDevice
-        guard (try? probe.run()) != nil else { return nil }
+        guard (try? Spawn.run(probe)) != nil else { return nil }
         probe.waitUntilExit()
         return probe.terminationStatus == 0 ? path : nil
     }

@@ -156,7 +156,7 @@ enum Shell {
         process.standardError = try FileHandle(forWritingTo: err)
         let status = try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Int32, any Error>) in
             process.terminationHandler = { continuation.resume(returning: $0.terminationStatus) }
-            do { try process.run() } catch { continuation.resume(throwing: error) }
+            do { try Spawn.run(process) } catch { continuation.resume(throwing: error) }
         }
         return Result(
             status: status, stdout: (try? String(contentsOf: out, encoding: .utf8)) ?? "",

@@ -83,7 +83,7 @@ enum OnboardBinary {
                 }
                 for waiter in waiters { waiter.resume(returning: result) }
             }
-            try process.run()
+            try Spawn.run(process)
             pid = process.processIdentifier
             // The child holds its own copies; the parent's would only keep the files open.
             stdout.closeWriter()
@@ -162,5 +162,18 @@ private struct CaptureFile: Sendable {
         defer { try? reader.close() }
         let data = (try? reader.readToEnd()) ?? nil
         return String(decoding: data ?? Data(), as: UTF8.self)
+    }
+}
+
+/// Starts processes one at a time. swift-corelibs-foundation's `Process.run()` is not safe to call from several
+/// threads at once on Linux (the suite crashed once with SIGSEGV in its memcpy while another `run()` was reading
+/// /proc/self/fd), and the tests start many processes concurrently.
+enum Spawn {
+    private static let lock = NSLock()
+
+    static func run(_ process: Process) throws {
+        lock.lock()
+        defer { lock.unlock() }
+        try process.run()
     }
 }
