@@ -246,16 +246,7 @@ struct TortureSession {
             if figures.rerunRequests != 0 { problems.append("the extra run made \(figures.rerunRequests) request(s), expected 0") }
         }
 
-        let ledgerCheck = LedgerCheck(after, manifest: manifest)
-        // Extra effects by kind; an entry counted twice in a name map only adds when the kind counts hide it.
-        figures.duplicates = ledgerCheck.duplicateCount == 0 ? ledgerCheck.duplicateNames.count : ledgerCheck.duplicateCount
-        figures.lost = ledgerCheck.missingCount
-        problems += ledgerCheck.problems
-        problems += database.purchaseProblems(after, manifest: manifest)
-        wrongAreas = database.wrongAreas(manifest: manifest)
-        for line in wrongAreas { say("torture: warning: number of another area code: \(line)") }
-        figures.ledger = after
-        if !database.notDone.isEmpty { figures.notDoneKeys = database.notDone.map(\.key) }
+        let ledgerCheck = checkEffects(after, database: database, into: &figures)
         // The items that may have made a duplicate: those whose create step of a duplicated kind was sent again
         // after a send whose effect was unknown; for a message, the item whose number sent it twice.
         let duplicatedSteps = Set(ledgerCheck.duplicates.keys.compactMap { DatabaseCheck.stepOfKind[$0] })
@@ -386,5 +377,24 @@ extension Duration {
     var seconds: Double {
         let (seconds, attoseconds) = components
         return Double(seconds) + Double(attoseconds) / 1e18
+    }
+}
+
+extension TortureSession {
+    /// The final ledger against the manifest and the database: duplicates and lost effects into `figures`, their
+    /// problems into `problems`, and numbers of another area code as warnings. Shared by both drivers.
+    @discardableResult
+    mutating func checkEffects(_ after: Ledger, database: DatabaseCheck, into figures: inout Figures) -> LedgerCheck {
+        let ledgerCheck = LedgerCheck(after, manifest: manifest)
+        // Extra effects by kind; an entry counted twice in a name map only adds when the kind counts hide it.
+        figures.duplicates = ledgerCheck.duplicateCount == 0 ? ledgerCheck.duplicateNames.count : ledgerCheck.duplicateCount
+        figures.lost = ledgerCheck.missingCount
+        problems += ledgerCheck.problems
+        problems += database.purchaseProblems(after, manifest: manifest)
+        wrongAreas = database.wrongAreas(manifest: manifest)
+        for line in wrongAreas { say("torture: warning: number of another area code: \(line)") }
+        figures.ledger = after
+        if !database.notDone.isEmpty { figures.notDoneKeys = database.notDone.map(\.key) }
+        return ledgerCheck
     }
 }

@@ -169,15 +169,7 @@ extension TortureSession {
             if figures.rerunRequests != 0 { problems.append("the extra worker made \(figures.rerunRequests) request(s), expected 0") }
         }
 
-        let ledgerCheck = LedgerCheck(after, manifest: manifest)
-        figures.duplicates = ledgerCheck.duplicateCount == 0 ? ledgerCheck.duplicateNames.count : ledgerCheck.duplicateCount
-        figures.lost = ledgerCheck.missingCount
-        problems += ledgerCheck.problems
-        problems += database.purchaseProblems(after, manifest: manifest)
-        wrongAreas = database.wrongAreas(manifest: manifest)
-        for line in wrongAreas { say("torture: warning: number of another area code: \(line)") }
-        figures.ledger = after
-        if !database.notDone.isEmpty { figures.notDoneKeys = database.notDone.map(\.key) }
+        checkEffects(after, database: database, into: &figures)
 
         let log = try await simulator.requestLog()
         let busiest = log.mostInAnyWindow(of: rate.per)

@@ -87,7 +87,7 @@ struct PlanCommand: AsyncParsableCommand {
                     ?? ItemPlan.new(definition, key: item.key, kind: item.kind, inputs: item.inputs)
                 if item.kind == .account, case .drift = plan.state { driftedAccounts.insert(item.key) }
                 var blockedBy: String?
-                if item.kind == .subscriber, driftedAccounts.contains(item.accountKey), plan.stateName != "done" {
+                if item.kind == .subscriber, driftedAccounts.contains(item.accountKey), !plan.isDone {
                     blockedBy = item.accountKey
                 }
                 if global.json {
@@ -194,6 +194,11 @@ struct PlanTotals {
 }
 
 extension ItemPlan {
+    var isDone: Bool {
+        if case .done = state { return true }
+        return false
+    }
+
     var stateName: String {
         switch state {
         case .new: return "new"
