@@ -96,24 +96,24 @@ struct Chromium: Sendable {
         let out = folder.appendingPathComponent("stdout"), err = folder.appendingPathComponent("stderr")
         _ = FileManager.default.createFile(atPath: out.path, contents: nil)
         _ = FileManager.default.createFile(atPath: err.path, contents: nil)
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: path)
-        process.arguments = [
-            "--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--no-first-run",
-            "--user-data-dir=\(folder.appendingPathComponent("profile").path)",
-        ] + arguments
-        process.standardOutput = try FileHandle(forWritingTo: out)
-        process.standardError = try FileHandle(forWritingTo: err)
-        let status: Int32 = try await withCheckedThrowingContinuation { continuation in
-            process.terminationHandler = { continuation.resume(returning: $0.terminationStatus) }
-            do { try Spawn.run(process) } catch {
-                process.terminationHandler = nil
-                continuation.resume(throwing: ChromiumError(status: -1, stderr: "\(error)", couldNotStart: true))
-                return
-            }
-            let pid = process.processIdentifier
-            DispatchQueue.global().asyncAfter(deadline: .now() + 120) { if process.isRunning { kill(pid, SIGKILL) } }
+        let child: ChildProcess
+        do {
+            child = try ChildProcess(
+                executable: path,
+                arguments: [
+                    "--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--no-first-run",
+                    "--user-data-dir=\(folder.appendingPathComponent("profile").path)",
+                ] + arguments,
+                stdout: try FileHandle(forWritingTo: out), stderr: try FileHandle(forWritingTo: err))
+        } catch {
+            throw ChromiumError(status: -1, stderr: "\(error)", couldNotStart: true)
         }
+        let deadline = Task {
+            try await Task.sleep(for: .seconds(120))
+            child.signal(SIGKILL)
+        }
+        let status = await child.exited().status
+        deadline.cancel()
         let read = { (url: URL) in (try? String(contentsOf: url, encoding: .utf8)) ?? "" }
         return (status, read(out), read(err))
     }

@@ -132,7 +132,7 @@ import Testing
     /// A holder in another PID namespace (a container, `unshare --pid`) has a PID that means nothing here: its
     /// lease must not be taken over early, whatever process has that number on this side.
     @Test func holderInAnotherPIDNamespaceIsNotTakenOver() async throws {
-        guard let unshare = PIDNamespace.unshareCommand() else {
+        guard let unshare = await PIDNamespace.unshareCommand() else {
             print("skipped: unshare --pid is not permitted here (needs CAP_SYS_ADMIN)")
             return
         }
@@ -143,18 +143,14 @@ import Testing
             ])
             let arguments = ["run", input, "--db", harness.dbPath, "--base-url", harness.simulator.baseURL, "--lease-seconds", "60"]
             // Inside the namespace the holder gets a PID no process has out here (ns_last_pid), as in a container.
-            let holder = Process()
-            holder.executableURL = URL(fileURLWithPath: unshare)
-            holder.arguments = [
-                "--pid", "--fork", "--kill-child", "--mount-proc", "/bin/sh", "-c",
-                "echo 3999999 > /proc/sys/kernel/ns_last_pid 2>/dev/null; exec \"$0\" \"$@\"", OnboardBinary.path,
-            ] + arguments
-            holder.currentDirectoryURL = harness.directory
-            holder.environment = OnboardBinary.environment()
-            holder.standardOutput = FileHandle.nullDevice
-            holder.standardError = FileHandle.nullDevice
-            try Spawn.run(holder)
-            defer { if holder.isRunning { kill(holder.processIdentifier, SIGKILL) } }
+            let holder = try ChildProcess(
+                executable: unshare,
+                arguments: [
+                    "--pid", "--fork", "--kill-child", "--mount-proc", "/bin/sh", "-c",
+                    "echo 3999999 > /proc/sys/kernel/ns_last_pid 2>/dev/null; exec \"$0\" \"$@\"", OnboardBinary.path,
+                ] + arguments,
+                environment: OnboardBinary.environment(), directory: harness.directory)
+            defer { holder.signal(SIGKILL) }
             let clock = ContinuousClock()
             let deadline = clock.now + .seconds(60)
             while harness.ledger.purchases == 0, clock.now < deadline { try await Task.sleep(for: .milliseconds(20)) }
@@ -191,9 +187,12 @@ import Testing
                 harness, workflow: workflow, inputs: inputs, step: "provision", runID: runID, timeout: 2, applyAfterMs: 2_000)
             let events = EventLog()
             // A settle window of 30 s (as the default) leaves a loaded machine ample time to apply the stray
-            // purchase; counted on the wall clock, the hour's jump would still end it at once.
+            // purchase; counted on the wall clock, the hour's jump would still end it at once. The lease is long
+            // because this test is not about leases: on a machine loaded enough to delay its renewals (the suite
+            // beside two builds, 2026-12-01) a 60 s lease was once lost to expiry while the window was open.
             let configuration = harness.configuration(
-                timeout: .seconds(2), settleWindow: .seconds(30), clock: JumpedClock(seconds: 3_600))
+                timeout: .seconds(2), settleWindow: .seconds(30), leaseDuration: .seconds(600),
+                clock: JumpedClock(seconds: 3_600))
             let status = try await harness.withEngine(workflow: workflow, configuration, events: events.append) { engine in
                 let run = try #require(try await engine.store.run(id: runID))
                 return try await engine.runner.execute(run, inputs: inputs).status
@@ -337,16 +336,11 @@ struct StrayRequest {
 
 enum PIDNamespace {
     /// `unshare`'s path when this process may create a PID namespace, nil otherwise.
-    static func unshareCommand() -> String? {
+    static func unshareCommand() async -> String? {
         guard let path = ["/usr/bin/unshare", "/bin/unshare"].first(where: FileManager.default.isExecutableFile(atPath:))
         else { return nil }
-        let probe = Process()
-        probe.executableURL = URL(fileURLWithPath: path)
-        probe.arguments = ["--pid", "--fork", "--mount-proc", "/bin/true"]
-        probe.standardOutput = FileHandle.nullDevice
-        probe.standardError = FileHandle.nullDevice
-        guard (try? Spawn.run(probe)) != nil else { return nil }
-        probe.waitUntilExit()
-        return probe.terminationStatus == 0 ? path : nil
+        guard let probe = try? ChildProcess(executable: path, arguments: ["--pid", "--fork", "--mount-proc", "/bin/true"])
+        else { return nil }
+        return await probe.exited() == ChildProcess.Exit(status: 0, signalled: false) ? path : nil
     }
 }

@@ -27,7 +27,7 @@ import Testing
         case .randomBytes:
             var generator = SystemRandomNumberGenerator()
             let bytes = (0..<8192).map { _ in UInt8.random(in: 0...255, using: &generator) }
-            FileManager.default.createFile(atPath: path, contents: Data(bytes))
+            _ = FileManager.default.createFile(atPath: path, contents: Data(bytes))
         case .missingFolder:
             return directory.appendingPathComponent("no-such-folder/onboard.sqlite").path
         case .newerSchema:

@@ -140,24 +140,16 @@ enum Shell {
     static func run(_ script: String, directory: URL, environment: [String: String]) async throws -> Result {
         let out = directory.appendingPathComponent("shell-\(UUID().uuidString).out")
         let err = directory.appendingPathComponent("shell-\(UUID().uuidString).err")
-        FileManager.default.createFile(atPath: out.path, contents: nil)
-        FileManager.default.createFile(atPath: err.path, contents: nil)
+        _ = FileManager.default.createFile(atPath: out.path, contents: nil)
+        _ = FileManager.default.createFile(atPath: err.path, contents: nil)
         defer {
             try? FileManager.default.removeItem(at: out)
             try? FileManager.default.removeItem(at: err)
         }
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/bin/bash")
-        process.arguments = ["-c", script]
-        process.currentDirectoryURL = directory
-        process.environment = environment
-        process.standardInput = FileHandle.nullDevice
-        process.standardOutput = try FileHandle(forWritingTo: out)
-        process.standardError = try FileHandle(forWritingTo: err)
-        let status = try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Int32, any Error>) in
-            process.terminationHandler = { continuation.resume(returning: $0.terminationStatus) }
-            do { try Spawn.run(process) } catch { continuation.resume(throwing: error) }
-        }
+        let child = try ChildProcess(
+            executable: "/bin/bash", arguments: ["-c", script], environment: environment, directory: directory,
+            stdout: try FileHandle(forWritingTo: out), stderr: try FileHandle(forWritingTo: err))
+        let status = await child.exited().status
         return Result(
             status: status, stdout: (try? String(contentsOf: out, encoding: .utf8)) ?? "",
             stderr: (try? String(contentsOf: err, encoding: .utf8)) ?? "")

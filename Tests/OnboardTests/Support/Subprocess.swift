@@ -46,56 +46,28 @@ enum OnboardBinary {
     /// its inherited descriptor, this side reads its own descriptor from offset 0 once the child has exited, and
     /// nothing is left on disk whatever happens to the test.
     ///
-    /// The end is learnt from `Process.terminationHandler` (Foundation calls it on a thread of its own after
-    /// `waitpid`), bridged to `wait()` with a continuation; nothing polls `isRunning`.
+    /// The child is a `ChildProcess` (posix_spawn; see there why not Foundation's `Process`), reaped by a thread
+    /// of its own and bridged to `wait()` with a continuation; nothing polls.
     final class Handle: Sendable {
-        private let process = Process()
-        private let pid: Int32
+        private let child: ChildProcess
         private let arguments: [String]
-        /// Shared with the termination handler, which runs on a thread of Foundation's.
-        private let state = Locked(State())
-
-        private struct State: Sendable {
-            var result: Result?
-            var waiters: [CheckedContinuation<Result, Never>] = []
-        }
+        private let stdout: CaptureFile
+        private let stderr: CaptureFile
 
         init(_ arguments: [String], directory: URL, environment: [String: String]) throws {
             self.arguments = arguments
-            let stdout = try CaptureFile(), stderr = try CaptureFile()
-            process.executableURL = URL(fileURLWithPath: OnboardBinary.path)
-            process.arguments = arguments
-            process.currentDirectoryURL = directory
-            process.environment = environment
-            process.standardInput = FileHandle.nullDevice
-            process.standardOutput = stdout.writer
-            process.standardError = stderr.writer
-            let state = self.state
-            process.terminationHandler = { process in
-                // The child has exited, so everything it wrote is in the files.
-                let result = Result(
-                    status: process.terminationStatus, stdout: stdout.readAll(), stderr: stderr.readAll(),
-                    wasKilled: process.terminationReason == .uncaughtSignal)
-                let waiters = state.withLock { value in
-                    value.result = result
-                    defer { value.waiters = [] }
-                    return value.waiters
-                }
-                for waiter in waiters { waiter.resume(returning: result) }
-            }
-            try Spawn.run(process)
-            pid = process.processIdentifier
+            stdout = try CaptureFile()
+            stderr = try CaptureFile()
+            child = try ChildProcess(
+                executable: OnboardBinary.path, arguments: arguments, environment: environment, directory: directory,
+                stdout: stdout.writer, stderr: stderr.writer)
             // The child holds its own copies; the parent's would only keep the files open.
             stdout.closeWriter()
             stderr.closeWriter()
         }
 
         /// Sends `number` to the child, unless it has already been reaped (its pid could belong to another process).
-        func signal(_ number: Int32) {
-            state.withLock { value in
-                if value.result == nil { _ = kill(pid, number) }
-            }
-        }
+        func signal(_ number: Int32) { child.signal(number) }
 
         /// Waits for the child to exit; its status and everything it printed. Can be called more than once.
         func wait() async -> Result {
@@ -119,16 +91,10 @@ enum OnboardBinary {
             }
         }
 
-        /// Resumes when the termination handler has run (at once if it already has).
+        /// Resumes once the child has exited; everything it wrote is in the files by then.
         private func exited() async -> Result {
-            await withCheckedContinuation { continuation in
-                let done: Result? = state.withLock { value in
-                    if let result = value.result { return result }
-                    value.waiters.append(continuation)
-                    return nil
-                }
-                if let done { continuation.resume(returning: done) }
-            }
+            let exit = await child.exited()
+            return Result(status: exit.status, stdout: stdout.readAll(), stderr: stderr.readAll(), wasKilled: exit.signalled)
         }
     }
 
@@ -157,23 +123,18 @@ private struct CaptureFile: Sendable {
 
     func closeWriter() { try? writer.close() }
 
-    /// The whole file as text; the file is gone once the reader is closed here.
+    /// The whole file as text, read from its start each time (`wait()` may be called more than once). The
+    /// reader closes with this value, and the file, already unlinked, goes with it.
     func readAll() -> String {
-        defer { try? reader.close() }
-        let data = (try? reader.readToEnd()) ?? nil
-        return String(decoding: data ?? Data(), as: UTF8.self)
-    }
-}
-
-/// Starts processes one at a time. swift-corelibs-foundation's `Process.run()` is not safe to call from several
-/// threads at once on Linux (the suite crashed once with SIGSEGV in its memcpy while another `run()` was reading
-/// /proc/self/fd), and the tests start many processes concurrently.
-enum Spawn {
-    private static let lock = NSLock()
-
-    static func run(_ process: Process) throws {
-        lock.lock()
-        defer { lock.unlock() }
-        try process.run()
+        var text = Data()
+        var buffer = [UInt8](repeating: 0, count: 65_536)
+        var offset: off_t = 0
+        while true {
+            let count = buffer.withUnsafeMutableBytes { pread(reader.fileDescriptor, $0.baseAddress, $0.count, offset) }
+            guard count > 0 else { break }
+            text.append(contentsOf: buffer[..<count])
+            offset += off_t(count)
+        }
+        return String(decoding: text, as: UTF8.self)
     }
 }
