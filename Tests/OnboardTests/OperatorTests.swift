@@ -82,6 +82,12 @@ import Testing
             let json = try await OnboardBinary.run(["plan", changed, "--json"] + db, directory: harness.directory)
             let document = try JSONValue(jsonData: Data(json.stdout.utf8))
             #expect(document["drift"] == .int(1) && document["purchases"] == .int(1))
+            // Every item of the manifest, the blocked ones saying by whom.
+            let details = document["items_detail"]?.arrayValue ?? []
+            let itemLines = plan.stdout.split(separator: "\n").filter { $0.hasPrefix("account ") || $0.hasPrefix("subscriber ") }
+            #expect(document["items"] == .int(details.count) && details.count == itemLines.count, "\(json.stdout)")
+            let blocked = details.filter { $0["blocked_by"] == .string("acme") }
+            #expect(blocked.count == acmeLines.filter { $0.contains("blocked until") }.count && !blocked.isEmpty)
             // Planning never creates a database.
             let fresh = harness.directory.appendingPathComponent("never.sqlite").path
             #expect(try await OnboardBinary.run(["plan", changed, "--db", fresh], directory: harness.directory).status == 0)

@@ -78,7 +78,9 @@ struct PlanCommand: AsyncParsableCommand {
         let manifest = try Manifest.load(path: input, allowCSVOutside: allowCsvOutsideManifestDir)
         let definition = try loadWorkflow(workflowOption.workflow ?? manifest.workflow ?? "quickstart")
         var totals = PlanTotals(rate: rate)
-        var details: [JSONValue] = []
+        // Under --json, every item's object waits here (not in memory) until the totals are known.
+        let details = global.json ? try Spool() : nil
+        var separator = ""
         // Accounts whose drift is refused: the batch blocks their subscribers until it is accepted.
         var driftedAccounts: Set<String> = []
         let problems = try await withPlanner(definition) { runner in
@@ -90,10 +92,11 @@ struct PlanCommand: AsyncParsableCommand {
                 if item.kind == .subscriber, driftedAccounts.contains(item.accountKey), !plan.isDone {
                     blockedBy = item.accountKey
                 }
-                if global.json {
+                if let details {
                     var json = plan.json.objectValue ?? [:]
                     if let blockedBy { json["blocked_by"] = .string(blockedBy) }
-                    details.append(.object(json))
+                    try details.append(separator + JSONValue.object(json).prettyString().indented(by: 4))
+                    separator = ",\n"
                 } else {
                     let waits = blockedBy.map { "; blocked until account \(TerminalText.escape($0)) runs (its drift first)" } ?? ""
                     print("\(item.kind == .account ? "account   " : "subscriber") \(TerminalText.escape(item.key)): \(plan.summary)\(waits)")
@@ -105,11 +108,16 @@ struct PlanCommand: AsyncParsableCommand {
         }
         if !problems.isEmpty { throw DiagnosticList(problems) }
         totals.finish(definition)
-        if global.json {
+        if let details {
+            // The document prettyString would print, but with items_detail first: its items are copied from the
+            // spool, and the totals after them.
             var object = totals.json
             object["batch"] = .string(manifest.name)
-            object["items_detail"] = .array(details)
-            print(JSONValue.object(object).prettyString())
+            let totalsLines = JSONValue.object(object).prettyString().split(separator: "\n", omittingEmptySubsequences: false)
+            print("{\n  \"items_detail\" : [")
+            try details.copyToStandardOutput()
+            print(separator.isEmpty ? "  ]," : "\n  ],")
+            print(totalsLines.dropFirst().joined(separator: "\n"))
         } else {
             print("manifest \(input) is valid: \(totals.accounts) accounts, \(totals.subscribers) subscribers, workflow \(definition.name)")
             print(totals.line)
@@ -190,6 +198,14 @@ struct PlanTotals {
             "creates": .int(creates), "done": .int(done), "in_doubt": .int(inDoubt), "drift": .int(drift),
             "seconds_at_rate": .double((seconds * 10).rounded() / 10), "rate": .string(rate.description),
         ]
+    }
+}
+
+extension String {
+    /// Every line of this text after `count` spaces.
+    func indented(by count: Int) -> String {
+        let margin = String(repeating: " ", count: count)
+        return split(separator: "\n", omittingEmptySubsequences: false).map { margin + $0 }.joined(separator: "\n")
     }
 }
 
