@@ -46,6 +46,10 @@ public final class TelegentHTTPTransport: APITransport, Sendable {
     let tokens = TokenCache()
     let timeout: TimeAmount
     let logger: Logger
+    /// What AsyncHTTPClient logs through: `logger` when it shows debug messages (AsyncHTTPClient's are debug and
+    /// trace), a no-op otherwise. AsyncHTTPClient sets a request id in its logger's metadata for every request,
+    /// which `StreamLogHandler` renders again each time: 3 % of a run's CPU for messages nobody sees.
+    let clientLogger: Logger
     private let stats = Mutex(Statistics())
 
     /// - Parameters:
@@ -78,6 +82,7 @@ public final class TelegentHTTPTransport: APITransport, Sendable {
         }
         self.timeout = timeout
         self.logger = logger
+        self.clientLogger = logger.logLevel <= .debug ? logger : Logger(label: logger.label) { _ in SwiftLogNoOpLogHandler() }
     }
 
     /// Shuts down the HTTP client this transport made.
@@ -125,7 +130,7 @@ public final class TelegentHTTPTransport: APITransport, Sendable {
         let bytes: ByteBuffer
         let started = ContinuousClock.now
         do {
-            response = try await client.execute(http, timeout: timeout, logger: logger)
+            response = try await client.execute(http, timeout: timeout, logger: clientLogger)
             bytes = try await response.body.collect(upTo: 16 * 1024 * 1024)
         } catch let error as CancellationError {
             throw error
