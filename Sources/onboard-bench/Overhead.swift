@@ -47,6 +47,10 @@ struct Overhead: AsyncParsableCommand {
         let figures = try await TelegentSimulator.withRunning(configuration) { simulator in
             var engine: [Double] = []
             var bare: [Double] = []
+            // CPU time (user + system, every thread of this process, the in-process simulator's included) and
+            // context switches, per run.
+            var engineUsage: [ProcessUsage] = []
+            var bareUsage: [ProcessUsage] = []
             var commits: [Double] = []
             var syncs: [Double] = []
             var stepsPerRun = 0
@@ -82,6 +86,7 @@ struct Overhead: AsyncParsableCommand {
                     // Commits and syncs are counted by the SQLite store only.
                     let sqlite = store as? SQLiteCheckpointStore
                     let before = sqlite?.commitStatistics
+                    let usageBefore = ProcessUsage.now()
                     let start = clock.now
                     var steps = 0
                     for (run, inputs) in prepared {
@@ -90,6 +95,7 @@ struct Overhead: AsyncParsableCommand {
                         steps = outcome.outputs.count
                     }
                     let elapsed = (clock.now - start).seconds * 1000 / Double(runs)
+                    engineUsage.append(ProcessUsage.now().since(usageBefore, per: runs))
                     if let before, let after = sqlite?.commitStatistics {
                         commits.append(Double(after.commits - before.commits) / Double(runs))
                         syncs.append(Double(after.syncs - before.syncs) / Double(runs))
@@ -105,8 +111,10 @@ struct Overhead: AsyncParsableCommand {
                 let bareClient = BareClient(transport: bareTransport, voice: voice)
                 try await bareClient.warm()
                 let clock = ContinuousClock()
+                let bareUsageBefore = ProcessUsage.now()
                 let bareStart = clock.now
                 for index in 0..<runs { try await bareClient.quickStart(tag: "b\(round)-\(index)") }
+                bareUsage.append(ProcessUsage.now().since(bareUsageBefore, per: runs))
                 bare.append((clock.now - bareStart).seconds * 1000 / Double(runs))
                 try await bareTransport.shutdown()
             }
@@ -121,6 +129,10 @@ struct Overhead: AsyncParsableCommand {
                 "ratio": .double(engineMedian / max(bareMedian, 0.001)),
                 "commits_per_run": .double(median(commits)), "syncs_per_run": .double(median(syncs)),
                 "engine_rounds_ms": .array(engine.map(JSONValue.double)), "bare_rounds_ms": .array(bare.map(JSONValue.double)),
+                "engine_cpu_ms_per_run": .double(median(engineUsage.map(\.cpuMilliseconds))),
+                "bare_cpu_ms_per_run": .double(median(bareUsage.map(\.cpuMilliseconds))),
+                "engine_context_switches_per_run": .double(median(engineUsage.map(\.contextSwitches))),
+                "bare_context_switches_per_run": .double(median(bareUsage.map(\.contextSwitches))),
             ] as [String: JSONValue]
         }
         try writeFigures(figures, to: json)
@@ -196,5 +208,26 @@ struct BareClient {
             "PhoneNumbers": [phone], "Role": "Subscriber",
         ])
         _ = try await post("/v1.0/message/outbound", ["To": [["Number": "+13105559999"]], "From": phone, "Body": "Hello"])
+    }
+}
+
+/// This process's CPU time and context switches (`getrusage`), or their difference per run.
+struct ProcessUsage {
+    var cpuMilliseconds: Double
+    var contextSwitches: Double
+
+    static func now() -> ProcessUsage {
+        var usage = rusage()
+        getrusage(__rusage_who_t(RUSAGE_SELF.rawValue), &usage)
+        let milliseconds = { (time: timeval) in Double(time.tv_sec) * 1000 + Double(time.tv_usec) / 1000 }
+        return ProcessUsage(
+            cpuMilliseconds: milliseconds(usage.ru_utime) + milliseconds(usage.ru_stime),
+            contextSwitches: Double(usage.ru_nvcsw + usage.ru_nivcsw))
+    }
+
+    func since(_ earlier: ProcessUsage, per runs: Int) -> ProcessUsage {
+        ProcessUsage(
+            cpuMilliseconds: (cpuMilliseconds - earlier.cpuMilliseconds) / Double(max(runs, 1)),
+            contextSwitches: (contextSwitches - earlier.contextSwitches) / Double(max(runs, 1)))
     }
 }
