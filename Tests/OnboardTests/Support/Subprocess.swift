@@ -37,11 +37,10 @@ enum OnboardBinary {
 
     /// Starts `onboard ARGS` in `directory`; the caller waits or signals.
     ///
-    /// Why no pipes: reading a pipe with `FileHandle.readabilityHandler` registers a libdispatch read source on its
-    /// descriptor, and clearing the handler while other subprocesses start and end is a use-after-free in
-    /// swift-corelibs-foundation/libdispatch on Linux (SIGSEGV in `_dispatch_event_loop_drain`, about one suite in
-    /// five on a loaded machine). A pipe also needs a reader for as long as the child writes, or the child blocks
-    /// on a full pipe; and a write end inherited by a sibling spawned at the same instant keeps EOF from arriving.
+    /// Why no pipes: reading one through Foundation's readability callbacks registers a libdispatch read source,
+    /// and clearing it while other subprocesses start and end is a use-after-free on Linux (SIGSEGV in
+    /// `_dispatch_event_loop_drain`, about one suite in five on a loaded machine). A pipe also needs a reader for as
+    /// long as the child writes, or the child blocks on a full pipe.
     /// So stdout and stderr go to two temporary files, unlinked as soon as they are open: the child writes through
     /// its inherited descriptor, this side reads its own descriptor from offset 0 once the child has exited, and
     /// nothing is left on disk whatever happens to the test.
