@@ -26,8 +26,10 @@ public struct CommitStatistics: Sendable, Hashable {
 
 /// Gathers the store's writes into group commits.
 ///
-/// Every write is queued here and run by one drain on GRDB's writer queue (the pool's one writer connection).
-/// The drain takes every write waiting at that moment and runs them, in the order they were asked for, in one
+/// A write that finds the writer idle (no write queued, none committing) commits at once, alone, on the caller's
+/// thread, through the pool's one writer connection: a lone write then costs no thread switch. Any other write is
+/// queued here and run by one drain on GRDB's writer queue (the same connection). The drain takes every write
+/// waiting at that moment and runs them, in the order they were asked for, in one
 /// IMMEDIATE transaction, each inside a savepoint of its own; it then commits once (synced when any of them asked
 /// for it, see ``SQLiteCheckpointStore/Durability``) and only then tells each caller its result. Writes asked for
 /// while a group commits form the next group. So under concurrency N writes cost one commit and at most one sync,
@@ -76,7 +78,8 @@ final class GroupCommitter: Sendable {
     /// Runs `updates` in the next group commit and returns its value once that commit is done (and synced, when
     /// `synced`, or in `everyCommit` durability). Not cancellable: a write that was asked for completes.
     func write<T: Sendable>(synced: Bool, _ updates: @escaping @Sendable (Database) throws -> T) async throws -> T {
-        try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<T, any Error>) in
+        if let value = try writeHereIfIdle(synced: synced, updates) { return value }
+        return try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<T, any Error>) in
             // Written by `run` and read by `answer`, both on the writer queue, one after the other.
             let box = ResultBox<T>()
             let pending = Pending(
@@ -95,6 +98,49 @@ final class GroupCommitter: Sendable {
         }
     }
 
+    /// When no write waits and none is committing, commits `updates` alone on the caller's thread and returns its
+    /// value; otherwise returns nil (the write is queued as usual). Saves the two thread switches of a queued
+    /// write (to the writer queue and back), which are most of a lone write's cost. Writes asked for meanwhile
+    /// queue behind it and are handed to the writer queue when it is done, so the caller never commits others'
+    /// writes and at most one thread of the pool waits on a commit this way.
+    private func writeHereIfIdle<T: Sendable>(
+        synced: Bool, _ updates: @escaping @Sendable (Database) throws -> T
+    ) throws -> T? {
+        let claimed = state.withLock { state -> Bool in
+            guard !state.draining, state.queue.isEmpty else { return false }
+            state.draining = true
+            state.statistics.writes += 1
+            if synced { state.statistics.syncedWrites += 1 }
+            return true
+        }
+        guard claimed else { return nil }
+        defer { releaseDrain() }
+        let box = ResultBox<T>()
+        var failure: (any Error)?
+        pool.writeWithoutTransaction { db in
+            commitAlone(
+                Pending(synced: synced, run: { db in box.value = try updates(db) }, answer: { _ in }), db,
+                failure: &failure)
+        }
+        if let failure { throw failure }
+        guard let value = box.value else { throw StoreError(.io, "a committed write lost its result") }
+        return value
+    }
+
+    /// Ends a commit made on a caller's thread: writes that queued meanwhile go to the writer queue.
+    private func releaseDrain() {
+        let startDrain = state.withLock { state -> Bool in
+            if state.queue.isEmpty {
+                state.draining = false
+                return false
+            }
+            return true
+        }
+        if startDrain {
+            pool.asyncWriteWithoutTransaction { db in self.drain(db) }
+        }
+    }
+
     private func submit(_ pending: Pending) {
         let startDrain = state.withLock { state -> Bool in
             state.queue.append(pending)
@@ -106,6 +152,19 @@ final class GroupCommitter: Sendable {
         }
         if startDrain {
             pool.asyncWriteWithoutTransaction { db in self.drain(db) }
+        }
+    }
+
+    /// Runs `block` on the writer queue the way a drain runs, then drains: writes asked for while it runs queue
+    /// behind it, as behind a busy writer, and then commit together. For tests that need a group to form.
+    func occupy(_ block: @escaping @Sendable (Database) -> Void) {
+        state.withLock { state in
+            precondition(!state.draining, "occupy needs an idle writer")
+            state.draining = true
+        }
+        pool.asyncWriteWithoutTransaction { db in
+            block(db)
+            self.drain(db)
         }
     }
 
@@ -146,6 +205,13 @@ final class GroupCommitter: Sendable {
 
     /// One write in its own transaction, as the store did before groups.
     private func commitAlone(_ pending: Pending, _ db: Database) {
+        var failure: (any Error)?
+        commitAlone(pending, db, failure: &failure)
+        pending.answer(failure)
+    }
+
+    /// One write in its own transaction; `failure` is what undid it, if anything.
+    private func commitAlone(_ pending: Pending, _ db: Database, failure: inout (any Error)?) {
         let raise = raisesSynchronous(pending.synced)
         do {
             // SQLite refuses to change `synchronous` inside a transaction: it is set around it.
@@ -156,11 +222,10 @@ final class GroupCommitter: Sendable {
                 return .commit
             }
         } catch {
-            pending.answer(error)
+            failure = error
             return
         }
         countCommit(writes: 1, synced: pending.synced)
-        pending.answer(nil)
     }
 
     /// Several writes in one transaction, a savepoint each; one commit, synced when any of them asked for it.

@@ -29,8 +29,9 @@ import OnboardCore
 /// **Group commit.** Writes from concurrent tasks (a batch's items) that wait at the same moment share one
 /// transaction, each in a savepoint of its own, and one commit, synced when any of them needs it; each caller is
 /// answered only after that commit (and sync) returned, and a write whose own check fails (a lost lease, a claim
-/// conflict, the purchase ceiling) is undone alone. See `GroupCommitter`. ``commitStatistics`` counts writes,
-/// commits and syncs.
+/// conflict, the purchase ceiling) is undone alone. A write that finds the writer idle commits at once on the
+/// caller's thread, without a switch to the writer queue and back. See `GroupCommitter`. ``commitStatistics``
+/// counts writes, commits and syncs.
 ///
 /// `synchronous = NORMAL` alone would not do: an attempt row that vanished after its request was sent is exactly
 /// the duplicate purchase the store exists to prevent. On Apple platforms `fullfsync` is on too, because plain

@@ -9,14 +9,14 @@ import Testing
 
 @Suite("SQLite group commit")
 struct GroupCommitTests {
-    /// Holds the writer connection until `count` writes are queued behind it, then lets them run: they are then
-    /// one group (the writer takes every write waiting when it starts).
+    /// Holds the writer until `count` writes are queued behind it, then lets them run: they are then one group
+    /// (the writer takes every write waiting when it starts).
     private func grouped<T: Sendable>(
         _ store: SQLiteCheckpointStore, _ count: Int, _ writes: [@Sendable () async throws -> T]
     ) async throws -> [Result<T, any Error>] {
         let release = Atomic<Bool>(false)
         let blocked = Atomic<Bool>(false)
-        store.pool.asyncWriteWithoutTransaction { _ in
+        store.writer.occupy { _ in
             blocked.store(true, ordering: .sequentiallyConsistent)
             while !release.load(ordering: .sequentiallyConsistent) { usleep(1000) }
         }
