@@ -39,22 +39,40 @@ final class LockFile: Sendable {
 
     func withLock<T: Sendable>(_ key: String, exclusive: Bool, _ body: @Sendable () async throws -> T) async throws -> T {
         try await local.with(key, exclusive: exclusive) {
-            try Task.checkCancellation()
-            let descriptor = try await acquire(key, exclusive: exclusive)
-            // Closing the descriptor releases every byte it locked.
-            defer { if descriptor >= 0 { close(descriptor) } }
-            return try await body()
+            try await holdingFile(key, exclusive: exclusive, limit: nil, body)
         }
     }
 
+    /// `withLock`, giving up with `LockWaitExceeded` once `limit` has passed without the lock (the wait in this
+    /// process and between processes together). A free lock costs no task and no timer.
+    func withLock<T: Sendable>(
+        _ key: String, exclusive: Bool, waitingAtMost limit: Duration, _ body: @Sendable () async throws -> T
+    ) async throws -> T {
+        let deadline = ContinuousClock.now.advanced(by: limit)
+        return try await local.with(key, exclusive: exclusive, waitingAtMost: limit) {
+            try await holdingFile(key, exclusive: exclusive, limit: (limit, deadline), body)
+        }
+    }
+
+    /// Runs `body` holding the key's bytes of the file (the process's own `KeyedLock` already held).
+    private func holdingFile<T: Sendable>(
+        _ key: String, exclusive: Bool, limit: (Duration, ContinuousClock.Instant)?, _ body: @Sendable () async throws -> T
+    ) async throws -> T {
+        try Task.checkCancellation()
+        let descriptor = try await acquire(key, exclusive: exclusive, limit: limit)
+        // Closing the descriptor releases every byte it locked.
+        defer { if descriptor >= 0 { close(descriptor) } }
+        return try await body()
+    }
+
     /// Takes the key's bytes on a new descriptor and returns it (-1 where there are no such locks).
-    private func acquire(_ key: String, exclusive: Bool) async throws -> Int32 {
+    private func acquire(_ key: String, exclusive: Bool, limit: (Duration, ContinuousClock.Instant)?) async throws -> Int32 {
         #if os(Linux)
             let descriptor = try openFile()
             do {
                 let gate = Self.offset(of: key), data = gate + 1
-                try await poll(descriptor, byte: gate, exclusive: exclusive)
-                try await poll(descriptor, byte: data, exclusive: exclusive)
+                try await poll(descriptor, key: key, byte: gate, exclusive: exclusive, limit: limit)
+                try await poll(descriptor, key: key, byte: data, exclusive: exclusive, limit: limit)
                 if !exclusive { try setLock(descriptor, byte: gate, type: F_UNLCK) }
                 return descriptor
             } catch {
@@ -79,7 +97,10 @@ final class LockFile: Sendable {
             return descriptor
         }
 
-        private func poll(_ descriptor: Int32, byte: Int64, exclusive: Bool) async throws {
+        /// Asks for one byte until it is granted; past `limit`'s deadline, throws `LockWaitExceeded`.
+        private func poll(
+            _ descriptor: Int32, key: String, byte: Int64, exclusive: Bool, limit: (Duration, ContinuousClock.Instant)?
+        ) async throws {
             var pause = Duration.milliseconds(5)
             while true {
                 do {
@@ -88,7 +109,13 @@ final class LockFile: Sendable {
                 } catch let busy as Busy {
                     _ = busy
                 }
-                try await Task.sleep(for: pause)
+                var sleep = pause
+                if let (waited, deadline) = limit {
+                    let left = deadline - ContinuousClock.now
+                    guard left > .zero else { throw LockWaitExceeded(key: key, waited: waited) }
+                    sleep = min(sleep, left)
+                }
+                try await Task.sleep(for: sleep)
                 pause = min(pause * 2, .milliseconds(100))
             }
         }

@@ -9,4 +9,13 @@ extension SQLiteCheckpointStore {
     ) async throws -> T {
         try await locks.withLock(key, exclusive: exclusive, body)
     }
+
+    /// ``withLock(_:exclusive:_:)`` with its wait bounded by `limit`: the deadline is checked between the polls of
+    /// the lock file and raced against only when this process's queue must be waited in, so a free lock costs no
+    /// task and no timer.
+    public func withLock<T: Sendable>(
+        _ key: String, exclusive: Bool, waitingAtMost limit: Duration, _ body: @escaping @Sendable () async throws -> T
+    ) async throws -> T {
+        try await locks.withLock(key, exclusive: exclusive, waitingAtMost: limit, body)
+    }
 }

@@ -127,6 +127,45 @@ struct LockContractTests {
             try await other.close()
         }
     }
+
+    @Test("A bounded wait takes a free lock at once, enters when the holder lets go in time, and otherwise gives up without entering", arguments: StoreFactory.available)
+    func boundedWait(_ factory: StoreFactory) async throws {
+        try await withStore(factory) { store, fixture in
+            let other = try await fixture.open()
+            #expect(try await store.withLock("k", exclusive: true, waitingAtMost: .seconds(20)) { 7 } == 7)
+            // The holder on this instance: a waiter on the other one waits between processes, a waiter on this one
+            // in the process's own queue.
+            for waiter in [other, store] {
+                let holding = Flag(), release = Flag()
+                let holder = Task {
+                    try await store.withLock("k", exclusive: true) {
+                        holding.set()
+                        try await release.wait(within: .seconds(60))
+                    }
+                }
+                try await holding.wait(within: .seconds(20))
+                let entered = Flag()
+                let started = ContinuousClock.now
+                await #expect(throws: LockWaitExceeded.self) {
+                    try await waiter.withLock("k", exclusive: false, waitingAtMost: .milliseconds(300)) { entered.set() }
+                }
+                let waited = ContinuousClock.now - started
+                #expect(!entered.isSet, "the body ran although the lock was held")
+                #expect(waited >= .milliseconds(300) && waited < .seconds(15), "gave up after \(waited)")
+                // A holder that lets go within the limit: the waiter enters.
+                let late = Task {
+                    try await waiter.withLock("k", exclusive: false, waitingAtMost: .seconds(30)) { entered.set() }
+                }
+                try await Task.sleep(for: .milliseconds(200))
+                #expect(!entered.isSet)
+                release.set()
+                try await holder.value
+                try await late.value
+                #expect(entered.isSet)
+            }
+            try await other.close()
+        }
+    }
 }
 
 /// Counts holders inside a critical section and the most there were at once.

@@ -68,6 +68,59 @@ package final class KeyedLock: Sendable {
         return try await body()
     }
 
+    /// Runs `body` holding `key`, waiting at most `limit` for it: when it is not had by then, throws
+    /// `LockWaitExceeded` without running `body`. A free key is taken at once, with no task and no timer.
+    package func with<T: Sendable>(
+        _ key: String, exclusive: Bool, waitingAtMost limit: Duration, _ body: () async throws -> T
+    ) async throws -> T {
+        if !tryAcquire(key, exclusive: exclusive) {
+            try await acquire(key, exclusive: exclusive, waitingAtMost: limit)
+        }
+        defer { release(key, exclusive: exclusive) }
+        return try await body()
+    }
+
+    /// Takes `key` if it is free and nobody waits for it (as `acquire` would grant it at once); false otherwise.
+    private func tryAcquire(_ key: String, exclusive: Bool) -> Bool {
+        state.withLock { state in
+            var entry = state.entries[key] ?? Entry()
+            guard exclusive ? (!entry.writer && entry.readers == 0) : (!entry.writer && entry.queue.isEmpty) else {
+                return false
+            }
+            if exclusive { entry.writer = true } else { entry.readers += 1 }
+            state.entries[key] = entry
+            return true
+        }
+    }
+
+    /// Waits for `key` in its queue for at most `limit`. A grant that comes as the wait is given up is kept.
+    private func acquire(_ key: String, exclusive: Bool, waitingAtMost limit: Duration) async throws {
+        let granted = try await withThrowingTaskGroup(of: Bool.self) { group in
+            group.addTask {
+                try await self.acquire(key, exclusive: exclusive)
+                return true
+            }
+            group.addTask {
+                try? await Task.sleep(for: limit)
+                return false
+            }
+            defer { group.cancelAll() }
+            if try await group.next() == true { return true }
+            // The time is up (or this task was cancelled): withdraw the waiter, and see whether it was granted
+            // first.
+            group.cancelAll()
+            do {
+                while let next = try await group.next() {
+                    if next { return true }
+                }
+            } catch is CancellationError {}
+            return false
+        }
+        if granted { return }
+        try Task.checkCancellation()
+        throw LockWaitExceeded(key: key, waited: limit)
+    }
+
     private func acquire(_ key: String, exclusive: Bool) async throws {
         let id = state.withLock { state -> UInt64 in
             state.nextID += 1

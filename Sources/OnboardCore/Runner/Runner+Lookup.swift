@@ -1,5 +1,4 @@
 import Foundation
-import Synchronization
 
 /// What a reconcile lookup found.
 enum LookupResult: Sendable {
@@ -25,33 +24,10 @@ extension Runner {
     ) async throws -> T {
         guard let key else { return try await body() }
         let limit = configuration.lockWait
-        let gate = LockGate()
-        let store = self.store
-        return try await withThrowingTaskGroup(of: LockRace<T>.self) { group in
-            group.addTask {
-                .held(
-                    try await store.withLock(key, exclusive: exclusive) {
-                        guard gate.move(to: .entered) else { throw CancellationError() }
-                        return try await body()
-                    })
-            }
-            group.addTask {
-                try? await Task.sleep(for: limit)
-                return .timer
-            }
-            while let next = try await group.next() {
-                switch next {
-                case .held(let value):
-                    group.cancelAll()
-                    return value
-                case .timer:
-                    if gate.move(to: .gaveUp) {
-                        group.cancelAll()
-                        throw RunnerError.lockWait(runID: runID, key: key, waited: limit)
-                    }
-                }
-            }
-            throw CancellationError()
+        do {
+            return try await store.withLock(key, exclusive: exclusive, waitingAtMost: limit, body)
+        } catch is LockWaitExceeded {
+            throw RunnerError.lockWait(runID: runID, key: key, waited: limit)
         }
     }
 
@@ -246,24 +222,4 @@ extension Runner {
         }
         return nil
     }
-}
-
-/// Who won the race between entering a held key and `Configuration.lockWait`.
-private final class LockGate: Sendable {
-    enum State { case waiting, entered, gaveUp }
-    private let state = Mutex(State.waiting)
-
-    /// Moves from waiting to `next`; false when the other side already moved.
-    func move(to next: State) -> Bool {
-        state.withLock { state in
-            guard state == .waiting else { return false }
-            state = next
-            return true
-        }
-    }
-}
-
-private enum LockRace<T: Sendable>: Sendable {
-    case held(T)
-    case timer
 }

@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 
 /// Where runs, steps and attempts are checkpointed, and where executions coordinate. The runner reaches storage
 /// only through this protocol; `OnboardSQLite.SQLiteCheckpointStore` is the implementation that ships.
@@ -139,6 +140,15 @@ public protocol CheckpointStore: Sendable {
     /// forever.
     func withLock<T: Sendable>(_ key: String, exclusive: Bool, _ body: @Sendable () async throws -> T) async throws -> T
 
+    /// ``withLock(_:exclusive:_:)``, waiting at most `limit` for the lock: when it is not had by then, throws
+    /// ``LockWaitExceeded`` without running `body`. Once `body` has started, the limit no longer applies.
+    ///
+    /// A lock that is free is taken at once. The default implementation races the wait against a timer in two
+    /// child tasks; a backend that can bound the wait itself overrides it, so an uncontended lock costs no task.
+    func withLock<T: Sendable>(
+        _ key: String, exclusive: Bool, waitingAtMost limit: Duration, _ body: @escaping @Sendable () async throws -> T
+    ) async throws -> T
+
     // MARK: Request budget
 
     /// Reserves the earliest moment at or after now at which one request with `credential` may leave, such that,
@@ -190,6 +200,40 @@ public struct RunSnapshot: Sendable, Hashable {
 }
 
 extension CheckpointStore {
+    public func withLock<T: Sendable>(
+        _ key: String, exclusive: Bool, waitingAtMost limit: Duration, _ body: @escaping @Sendable () async throws -> T
+    ) async throws -> T {
+        // The wait and the timer race on one state, so exactly one of them wins: the body enters, or the wait is
+        // given up (and a lock granted after that is let go without running the body).
+        let gate = LockGate()
+        return try await withThrowingTaskGroup(of: LockRace<T>.self) { group in
+            group.addTask {
+                .held(
+                    try await withLock(key, exclusive: exclusive) {
+                        guard gate.move(to: .entered) else { throw CancellationError() }
+                        return try await body()
+                    })
+            }
+            group.addTask {
+                try? await Task.sleep(for: limit)
+                return .timer
+            }
+            while let next = try await group.next() {
+                switch next {
+                case .held(let value):
+                    group.cancelAll()
+                    return value
+                case .timer:
+                    if gate.move(to: .gaveUp) {
+                        group.cancelAll()
+                        throw LockWaitExceeded(key: key, waited: limit)
+                    }
+                }
+            }
+            throw CancellationError()
+        }
+    }
+
     /// Takes the lease, then reads the run, its steps and its attempts (four calls; a backend that can do it in
     /// one transaction overrides this).
     public func acquireLeaseReading(
@@ -211,6 +255,40 @@ extension CheckpointStore {
         try await completeStep(lease, stepID: stepID, outputs: outputs, inputDigest: inputDigest, claims: claims, attempt: attempt)
         try await finishRun(lease, status: .done, lastError: nil)
     }
+}
+
+/// A bounded wait for a named lock (``CheckpointStore/withLock(_:exclusive:waitingAtMost:_:)``) ended before the
+/// lock was had: another holder kept it longer than the limit. The body did not run.
+public struct LockWaitExceeded: Error, Sendable, CustomStringConvertible {
+    public let key: String
+    public let waited: Duration
+
+    public init(key: String, waited: Duration) {
+        self.key = key
+        self.waited = waited
+    }
+
+    public var description: String { "the lock \(key) was held by another execution for longer than \(waited)" }
+}
+
+/// Which side of a bounded lock wait won: the body entered, or the wait was given up.
+private final class LockGate: Sendable {
+    enum State { case waiting, entered, gaveUp }
+    private let state = Mutex(State.waiting)
+
+    /// Moves from waiting to `next`; false when the other side already moved.
+    func move(to next: State) -> Bool {
+        state.withLock { state in
+            guard state == .waiting else { return false }
+            state = next
+            return true
+        }
+    }
+}
+
+private enum LockRace<T: Sendable>: Sendable {
+    case held(T)
+    case timer
 }
 
 /// A 2xx attempt finished in the commit that keeps its step's outputs: one whose row was written before its
