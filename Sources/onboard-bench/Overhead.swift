@@ -41,6 +41,14 @@ struct Overhead: AsyncParsableCommand {
     @Option(help: "Write the figures as JSON to this file.")
     var json: String?
 
+    /// One side of the comparison.
+    enum Side: String, ExpressibleByArgument, CaseIterable {
+        case engine, bare
+    }
+
+    @Option(help: "Run only one side, for a profiler attached to the process: engine or bare (the other's figures are 0).")
+    var only: Side?
+
     func run() async throws {
         let workflow = try BenchFiles.workflow()
         let configuration = SimulatorConfiguration(rateLimitPerMinute: nil, numbersPerArea: max(1000, runs * rounds * 2 + 100))
@@ -55,68 +63,19 @@ struct Overhead: AsyncParsableCommand {
             var syncs: [Double] = []
             var stepsPerRun = 0
             for round in 0..<rounds {
-                let directory = try BenchFiles.temporaryDirectory()
-                defer { try? FileManager.default.removeItem(at: directory) }
-                let database = try db.map { try BenchDatabase($0, directory: directory) }
-                let store: any CheckpointStore
-                if let database {
-                    store = try await database.location.open(create: true)
-                } else {
-                    store = try SQLiteCheckpointStore(
-                        path: directory.appendingPathComponent("bench.sqlite").path,
-                        durability: SQLiteCheckpointStore.Durability(rawValue: durability) ?? .beforeRequests)
+                if only != .bare {
+                    let measured = try await engineRound(simulator, workflow, round: round)
+                    engine.append(measured.milliseconds)
+                    engineUsage.append(measured.usage)
+                    if let perRun = measured.commits { commits.append(perRun) }
+                    if let perRun = measured.syncs { syncs.append(perRun) }
+                    stepsPerRun = measured.steps
                 }
-                var configuration = benchConfiguration(simulator, directory: directory)
-                if let database {
-                    configuration.database = database.location
-                    if noSharedBudget { configuration.sharedRateLimit = false }
+                if only != .engine {
+                    let measured = try await bareRound(simulator, workflow, round: round)
+                    bare.append(measured.milliseconds)
+                    bareUsage.append(measured.usage)
                 }
-                configuration.environment = ["PW": "bench-Passw0rd"]
-                let (milliseconds, steps) = try await Engine.with(configuration, definition: workflow, store: store) {
-                    (engine: Engine) async throws -> (Double, Int) in
-                    var prepared: [(RunRecord, RunInputs)] = []
-                    for index in 0..<runs {
-                        let inputs = try inputs(workflow, tag: "e\(round)-\(index)")
-                        let run = try await engine.runner.prepare(key: "e\(round)-\(index)", kind: .single, inputs: inputs, inputPath: nil)
-                        prepared.append((run, inputs))
-                    }
-                    // Warm the token cache and the connection pool, as a long-running batch would have.
-                    _ = try await engine.transport.send(APIRequest(method: "GET", path: "/v1.0/distributor/accounts"))
-                    let clock = ContinuousClock()
-                    // Commits and syncs are counted by the SQLite store only.
-                    let sqlite = store as? SQLiteCheckpointStore
-                    let before = sqlite?.commitStatistics
-                    let usageBefore = ProcessUsage.now()
-                    let start = clock.now
-                    var steps = 0
-                    for (run, inputs) in prepared {
-                        let outcome = try await engine.runner.execute(run, inputs: inputs)
-                        guard outcome.status == .done else { throw ValidationError("run \(run.id) ended \(outcome.status)") }
-                        steps = outcome.outputs.count
-                    }
-                    let elapsed = (clock.now - start).seconds * 1000 / Double(runs)
-                    engineUsage.append(ProcessUsage.now().since(usageBefore, per: runs))
-                    if let before, let after = sqlite?.commitStatistics {
-                        commits.append(Double(after.commits - before.commits) / Double(runs))
-                        syncs.append(Double(after.syncs - before.syncs) / Double(runs))
-                    }
-                    return (elapsed, steps)
-                }
-                try await store.close()
-                await database?.drop()
-                engine.append(milliseconds)
-                stepsPerRun = steps
-
-                let bareTransport = try makeTransport(simulator, workflow)
-                let bareClient = BareClient(transport: bareTransport, voice: voice)
-                try await bareClient.warm()
-                let clock = ContinuousClock()
-                let bareUsageBefore = ProcessUsage.now()
-                let bareStart = clock.now
-                for index in 0..<runs { try await bareClient.quickStart(tag: "b\(round)-\(index)") }
-                bareUsage.append(ProcessUsage.now().since(bareUsageBefore, per: runs))
-                bare.append((clock.now - bareStart).seconds * 1000 / Double(runs))
-                try await bareTransport.shutdown()
             }
             let engineMedian = median(engine), bareMedian = median(bare)
             return [
@@ -136,6 +95,84 @@ struct Overhead: AsyncParsableCommand {
             ] as [String: JSONValue]
         }
         try writeFigures(figures, to: json)
+    }
+
+    /// One round's figures, per run.
+    struct Round {
+        var milliseconds: Double
+        var usage: ProcessUsage
+        var steps = 0
+        /// Counted by the SQLite store only.
+        var commits: Double?
+        var syncs: Double?
+    }
+
+    /// `runs` complete runs by the engine, one after another, on a new database.
+    func engineRound(_ simulator: RunningSimulator, _ workflow: WorkflowDefinition, round: Int) async throws -> Round {
+        let directory = try BenchFiles.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let database = try db.map { try BenchDatabase($0, directory: directory) }
+        let store: any CheckpointStore
+        if let database {
+            store = try await database.location.open(create: true)
+        } else {
+            store = try SQLiteCheckpointStore(
+                path: directory.appendingPathComponent("bench.sqlite").path,
+                durability: SQLiteCheckpointStore.Durability(rawValue: durability) ?? .beforeRequests)
+        }
+        var configuration = benchConfiguration(simulator, directory: directory)
+        if let database {
+            configuration.database = database.location
+            if noSharedBudget { configuration.sharedRateLimit = false }
+        }
+        configuration.environment = ["PW": "bench-Passw0rd"]
+        let measured = try await Engine.with(configuration, definition: workflow, store: store) { (engine: Engine) async throws -> Round in
+            var prepared: [(RunRecord, RunInputs)] = []
+            for index in 0..<runs {
+                let inputs = try inputs(workflow, tag: "e\(round)-\(index)")
+                let run = try await engine.runner.prepare(key: "e\(round)-\(index)", kind: .single, inputs: inputs, inputPath: nil)
+                prepared.append((run, inputs))
+            }
+            // Warm the token cache and the connection pool, as a long-running batch would have.
+            _ = try await engine.transport.send(APIRequest(method: "GET", path: "/v1.0/distributor/accounts"))
+            let clock = ContinuousClock()
+            let sqlite = store as? SQLiteCheckpointStore
+            let before = sqlite?.commitStatistics
+            let usageBefore = ProcessUsage.now()
+            let start = clock.now
+            var steps = 0
+            for (run, inputs) in prepared {
+                let outcome = try await engine.runner.execute(run, inputs: inputs)
+                guard outcome.status == .done else { throw ValidationError("run \(run.id) ended \(outcome.status)") }
+                steps = outcome.outputs.count
+            }
+            var measured = Round(
+                milliseconds: (clock.now - start).seconds * 1000 / Double(runs),
+                usage: ProcessUsage.now().since(usageBefore, per: runs), steps: steps)
+            if let before, let after = sqlite?.commitStatistics {
+                measured.commits = Double(after.commits - before.commits) / Double(runs)
+                measured.syncs = Double(after.syncs - before.syncs) / Double(runs)
+            }
+            return measured
+        }
+        try await store.close()
+        await database?.drop()
+        return measured
+    }
+
+    /// `runs` quick starts by the bare client, one after another.
+    func bareRound(_ simulator: RunningSimulator, _ workflow: WorkflowDefinition, round: Int) async throws -> Round {
+        let transport = try makeTransport(simulator, workflow)
+        let client = BareClient(transport: transport, voice: voice)
+        try await client.warm()
+        let clock = ContinuousClock()
+        let usageBefore = ProcessUsage.now()
+        let start = clock.now
+        for index in 0..<runs { try await client.quickStart(tag: "b\(round)-\(index)") }
+        let measured = Round(
+            milliseconds: (clock.now - start).seconds * 1000 / Double(runs), usage: ProcessUsage.now().since(usageBefore, per: runs))
+        try await transport.shutdown()
+        return measured
     }
 
     func inputs(_ workflow: WorkflowDefinition, tag: String) throws -> RunInputs {
